@@ -1,0 +1,143 @@
+"""Rasa's HTTP API on aiohttp: the REST channel, parsing, trackers, health and model swaps.
+
+Every route answers malformed input with a 400 and a JSON body naming the
+problem; a model that fails to load leaves the current one serving.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from bot.core.events import EventFormatError, events_from_dicts
+from bot.core.processor import MessageProcessor, UserMessage
+from bot.model_archive import ModelLoadError, load
+
+logger = logging.getLogger(__name__)
+PROCESSOR_KEY = web.AppKey("processor", MessageProcessor)
+MAX_MESSAGE_CHARS = 5000
+
+
+def error(status: int, reason: str, message: str) -> web.Response:
+    return web.json_response({"version": "helpline", "status": "failure", "reason": reason, "message": message,
+                              "code": status}, status=status)
+
+
+async def _json_object(request: web.Request) -> dict:
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise web.HTTPBadRequest(text=json.dumps({"reason": "BadRequest", "message": f"body is not valid JSON: {exc}"}),
+                                 content_type="application/json") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=json.dumps({"reason": "BadRequest", "message": "body must be a JSON object"}),
+                                 content_type="application/json")
+    return body
+
+
+def _text_field(body: dict, key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str):
+        raise web.HTTPBadRequest(text=json.dumps({"reason": "BadRequest", "message": f"'{key}' must be a string"}),
+                                 content_type="application/json")
+    if len(value) > MAX_MESSAGE_CHARS:
+        raise web.HTTPBadRequest(text=json.dumps({"reason": "BadRequest",
+                                                  "message": f"'{key}' is longer than {MAX_MESSAGE_CHARS} characters"}),
+                                 content_type="application/json")
+    return value
+
+
+def processor_of(request: web.Request) -> MessageProcessor:
+    return request.app[PROCESSOR_KEY]
+
+
+async def rest_webhook(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    sender = body.get("sender", "default")
+    metadata = body.get("metadata") or {}
+    if not isinstance(sender, str) or not sender or not isinstance(metadata, dict):
+        return error(400, "BadRequest", "'sender' must be a non-empty string and 'metadata' an object")
+    message = UserMessage(_text_field(body, "message"), sender, "rest", metadata)
+    return web.json_response(await processor_of(request).handle_message(message))
+
+
+async def parse(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    return web.json_response(await processor_of(request).parse(_text_field(body, "text")))
+
+
+async def get_tracker(request: web.Request) -> web.Response:
+    tracker = await processor_of(request).get_tracker(request.match_info["sender_id"])
+    return web.json_response(tracker.current_state())
+
+
+async def append_events(request: web.Request) -> web.Response:
+    try:
+        raw = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return error(400, "BadRequest", f"body is not valid JSON: {exc}")
+    try:
+        events = events_from_dicts(raw if isinstance(raw, list) else [raw])
+    except EventFormatError as exc:
+        return error(400, "BadRequest", str(exc))
+    processor = processor_of(request)
+    sender_id = request.match_info["sender_id"]
+    await processor.store.append(sender_id, events)
+    return web.json_response((await processor.get_tracker(sender_id)).current_state())
+
+
+async def execute(request: web.Request) -> web.Response:
+    body = await _json_object(request)
+    name = _text_field(body, "name")
+    processor = processor_of(request)
+    if not processor.model.domain.is_known_action(name):
+        return error(404, "ActionNotFound", f"unknown action '{name}'")
+    messages = await processor.execute_action(request.match_info["sender_id"], name)
+    tracker = await processor.get_tracker(request.match_info["sender_id"])
+    return web.json_response({"tracker": tracker.current_state(), "messages": messages})
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "model": processor_of(request).model.fingerprint})
+
+
+async def replace_model(request: web.Request) -> web.Response:
+    """Rasa's ``PUT /model``: load an archive and swap it in only if it loads completely."""
+    body = await _json_object(request)
+    path = Path(_text_field(body, "model_file"))
+    try:
+        model = load(path)
+    except ModelLoadError as exc:
+        logger.error("model swap refused", extra={"error": str(exc)})
+        return error(400, "ModelLoadError", f"{exc}; still serving model {processor_of(request).model.fingerprint}")
+    processor_of(request).swap_model(model)
+    logger.info("model swapped", extra={"model": model.fingerprint})
+    return web.json_response({"status": "ok", "model": model.fingerprint})
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]):
+    """Turn aiohttp's plain-text HTTP errors into Rasa-style JSON bodies."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json":
+            body = json.loads(exc.text or "{}")
+            return error(exc.status, body.get("reason", exc.reason), body.get("message", exc.reason))
+        return error(exc.status, exc.reason, exc.text or exc.reason)
+
+
+def add_routes(app: web.Application, processor: MessageProcessor) -> None:
+    app[PROCESSOR_KEY] = processor
+    app.middlewares.append(json_errors)
+    app.router.add_post("/webhooks/rest/webhook", rest_webhook)
+    app.router.add_post("/model/parse", parse)
+    app.router.add_put("/model", replace_model)
+    app.router.add_get("/conversations/{sender_id}/tracker", get_tracker)
+    app.router.add_post("/conversations/{sender_id}/tracker/events", append_events)
+    app.router.add_post("/conversations/{sender_id}/execute", execute)
+    app.router.add_get("/health", health)
+

@@ -1,0 +1,213 @@
+"""One user message in, the bot's replies out: the heart of a conversation turn.
+
+Follows Rasa's MessageProcessor: start a session if needed, parse the message,
+log it, extract slots, then predict and run actions until the bot listens.
+Turns of the same conversation are serialized; different conversations run
+concurrently.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.core.actions import ActionContext
+from bot.core.actions.custom import ActionRunner
+from bot.core.actions.builtin import run_custom_action
+from bot.core.actions.custom import ActionRejected
+from bot.core.actions.registry import UnknownActionError, action_for_name
+from bot.core.actions.slot_extraction import custom_mapping_actions, extract_slots
+from bot.core.events import (
+    ActionExecuted, ActionExecutionRejected, BotUttered, Event, Restarted, SessionStarted, UserUttered,
+)
+from bot.core.handoff_port import HandoffPort
+from bot.core.nlg import NaturalLanguageGenerator
+from bot.core.policies.ensemble import PolicyEnsemble
+from bot.core.redaction import redact_turn
+from bot.core.tracker import ACTION_LISTEN, DialogueStateTracker
+from bot.training_data.domain import Domain
+from bot.training_data.stories import parse_intent_trigger
+
+logger = logging.getLogger(__name__)
+MAX_PREDICTIONS = 10
+
+
+class Interpreter(Protocol):
+    def parse(self, text: str) -> dict: ...
+
+
+class TrackerStore(Protocol):
+    async def retrieve(self, sender_id: str) -> list[Event] | None: ...
+
+    async def append(self, sender_id: str, events: list[Event]) -> None: ...
+
+
+@dataclass
+class UserMessage:
+    text: str
+    sender_id: str
+    input_channel: str = "rest"
+    metadata: dict = field(default_factory=dict)
+    message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+@dataclass
+class BotModel:
+    """What a trained model archive gives the processor."""
+
+    domain: Domain
+    interpreter: Interpreter
+    ensemble: PolicyEnsemble
+    fingerprint: str = ""
+
+
+def parse_trigger(text: str, domain: Domain) -> dict | None:
+    """``/intent{"entity": "value"}`` bypasses NLU, as in Rasa (used for buttons and the keypad)."""
+    trigger = parse_intent_trigger(text)
+    if trigger is None or trigger[0] not in domain.intents:
+        return None
+    intent, entities = trigger
+    return {"text": text, "intent": {"name": intent, "confidence": 1.0},
+            "intent_ranking": [{"name": intent, "confidence": 1.0}],
+            "entities": [{"entity": k, "value": v, "start": 0, "end": len(text), "extractor": "intent_trigger"}
+                         for k, v in entities.items()]}
+
+
+class MessageProcessor:
+    def __init__(self, model: BotModel, store: TrackerStore, runner: ActionRunner, handoff: HandoffPort,
+                 sensitive_slots: set[str] | None = None, max_predictions: int = MAX_PREDICTIONS):
+        self.model = model
+        self.sensitive_slots = sensitive_slots or set()
+        self.store = store
+        self.runner = runner
+        self.handoff = handoff
+        self.max_predictions = max_predictions
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def swap_model(self, model: BotModel) -> None:
+        """Hot reload: the next turn uses the new model; turns in flight finish with the old one."""
+        self.model = model
+
+    async def parse(self, text: str) -> dict:
+        trigger = parse_trigger(text, self.model.domain)
+        if trigger is not None:
+            return trigger
+        interpreter = self.model.interpreter
+        return await asyncio.get_running_loop().run_in_executor(None, interpreter.parse, text)
+
+    async def get_tracker(self, sender_id: str) -> DialogueStateTracker:
+        events = await self.store.retrieve(sender_id) or []
+        return DialogueStateTracker(sender_id, self.model.domain, events)
+
+    async def handle_message(self, message: UserMessage) -> list[dict]:
+        """Process one message and return the bot's messages for the channel."""
+        async with self._locks[message.sender_id]:
+            model = self.model
+            tracker = await self.get_tracker(message.sender_id)
+            known = len(tracker.events)
+            context = ActionContext(tracker, model.domain, NaturalLanguageGenerator(model.domain), self.runner,
+                                    self.handoff, message.input_channel, message.metadata)
+            await self._start_session_if_needed(context)
+            requested_slot = tracker.requested_slot
+            parse_data = await self.parse(message.text)
+            tracker.update(UserUttered(text=message.text, parse_data=parse_data, input_channel=message.input_channel,
+                                       message_id=message.message_id, metadata=message.metadata))
+            if not tracker.paused:
+                await self._extract_slots(context)
+                await self._predict_and_run(context, model.ensemble)
+            new_events = tracker.events[known:]
+            await self.store.append(message.sender_id,
+                                    redact_turn(new_events, self.sensitive_slots, requested_slot))
+            return [_channel_message(e, message.sender_id) for e in new_events if isinstance(e, BotUttered)]
+
+    async def execute_action(self, sender_id: str, action_name: str, channel: str = "rest") -> list[dict]:
+        """Run an action as if predicted (Rasa's ``/conversations/{id}/execute``), then continue the turn."""
+        async with self._locks[sender_id]:
+            model = self.model
+            tracker = await self.get_tracker(sender_id)
+            known = len(tracker.events)
+            context = ActionContext(tracker, model.domain, NaturalLanguageGenerator(model.domain), self.runner,
+                                    self.handoff, channel)
+            if await self._run_action(context, action_name, "request", 1.0):
+                await self._predict_and_run(context, model.ensemble)
+            new_events = tracker.events[known:]
+            await self.store.append(sender_id, new_events)
+            return [_channel_message(e, sender_id) for e in new_events if isinstance(e, BotUttered)]
+
+    async def _start_session_if_needed(self, context: ActionContext) -> None:
+        tracker = context.tracker
+        expiry_minutes = context.domain.session_config.session_expiration_time
+        started = any(isinstance(e, SessionStarted) for e in tracker.events)
+        last_user = next((e for e in reversed(tracker.events) if isinstance(e, UserUttered)), None)
+        expired = bool(expiry_minutes and last_user and time.time() - last_user.timestamp > expiry_minutes * 60)
+        if not started or expired or isinstance(tracker.events[-1] if tracker.events else None, Restarted):
+            await self._run_action(context, "action_session_start", None, None)
+
+    async def _extract_slots(self, context: ActionContext) -> None:
+        for event in extract_slots(context.tracker, context.domain):
+            context.tracker.update(event)
+        for name in custom_mapping_actions(context.domain):
+            try:
+                for event in await run_custom_action(context, name, context.tracker):
+                    context.tracker.update(event)
+            except ActionRejected:
+                logger.warning("slot mapping action rejected", extra={"action": name})
+
+    async def _predict_and_run(self, context: ActionContext, ensemble: PolicyEnsemble) -> None:
+        tracker = context.tracker
+        for _ in range(self.max_predictions):
+            if tracker.followup_action:
+                name, policy, confidence = tracker.followup_action, "followup", 1.0
+            else:
+                prediction = ensemble.predict(tracker)
+                name, policy, confidence = prediction.action, prediction.policy, prediction.confidence
+            if name == ACTION_LISTEN:
+                tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy, confidence=confidence))
+                return
+            keep_going = await self._run_action(context, name, policy, confidence)
+            if not keep_going:
+                return
+        logger.warning("prediction limit reached", extra={"sender_id": tracker.sender_id})
+        tracker.update(ActionExecuted(name=ACTION_LISTEN, policy="limit"))
+
+    async def _run_action(self, context: ActionContext, name: str, policy: str | None,
+                          confidence: float | None) -> bool:
+        """Run one action and log it; False when the turn is over (paused or restarted)."""
+        tracker = context.tracker
+        try:
+            action = action_for_name(name, context.domain)
+            events = await action.run(context)
+        except UnknownActionError:
+            logger.error("policy predicted an unknown action", extra={"action": name})
+            events = []
+        except Exception:  # one broken action must not end the call
+            logger.exception("action crashed", extra={"action": name})
+            events = []
+        if any(isinstance(e, ActionExecutionRejected) for e in events):
+            for event in events:
+                tracker.update(event)
+            return True
+        tracker.update(ActionExecuted(name=name, policy=policy, confidence=confidence))
+        for event in events:
+            tracker.update(event)
+        logger.info("action executed", extra={"sender_id": tracker.sender_id, "action": name, "policy": policy})
+        if tracker.paused or any(isinstance(e, Restarted) for e in events):
+            # The turn is over (an agent has the call, or the conversation starts afresh): listen.
+            tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy))
+            return False
+        return True
+
+
+def _channel_message(event: BotUttered, recipient_id: str) -> dict[str, Any]:
+    """A BotUttered as Rasa's REST channel returns it."""
+    message: dict[str, Any] = {"recipient_id": recipient_id}
+    if event.text is not None:
+        message["text"] = event.text
+    for key in ("buttons", "image", "custom", "attachment", "response"):
+        if event.data.get(key) is not None:
+            message[key] = event.data[key]
+    return message

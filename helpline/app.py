@@ -1,0 +1,80 @@
+"""Build the running Helpline server from a project: the one place where parts are wired.
+
+The bot gets its tracker store, custom-action runner, CRM and handoff port
+here; later the voice gateway and the handoff module attach to the same
+aiohttp application.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+import bot.crm
+from bot.channels.rest import add_routes
+from bot.core.actions.custom import ChainedActionRunner, HttpActionRunner, InProcessActionRunner
+from bot.core.handoff_port import HandoffPort, RecordingHandoffPort
+from bot.core.processor import BotModel, MessageProcessor
+from bot.core.tracker_store import create_tracker_store
+from bot.crm.http_directory import HttpDirectory
+from bot.crm.sqlite_directory import SqliteDirectory
+from bot.model_archive import fingerprint, latest_archive, load, read_manifest, train
+from bot.training_data.project import BotProject, load_project
+from helpline.content_reload import ContentReloader
+from helpline.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: None) -> Path:
+    """The newest archive trained on the current content, training one if there is none."""
+    archive = latest_archive(settings.models_dir)
+    if archive is not None and read_manifest(archive).get("fingerprint") == fingerprint(project):
+        return archive
+    logger.info("training a model for the current content")
+    return train(project, settings.models_dir, progress)
+
+
+def configure_crm(settings: Settings) -> None:
+    kind = settings.crm.get("type", "sqlite")
+    if kind == "http":
+        bot.crm.configure(HttpDirectory(settings.crm["base_url"]))
+    else:
+        bot.crm.configure(SqliteDirectory(settings.data_dir / "crm.sqlite3"))
+
+
+def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | None = None) -> MessageProcessor:
+    runners = [InProcessActionRunner(settings.action_packages)]
+    if settings.action_endpoint:
+        runners.append(HttpActionRunner(settings.action_endpoint))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = create_tracker_store(settings.tracker_store, settings.data_dir)
+    return MessageProcessor(model, store, ChainedActionRunner(runners), handoff or RecordingHandoffPort(),
+                            settings.sensitive_slots)
+
+
+def build_app(project_root: Path, model_path: Path | None = None, watch: bool = False) -> web.Application:
+    project = load_project(project_root)
+    settings = load_settings(project_root, project.config)
+    configure_crm(settings)
+    model = load(model_path or ensure_model(project, settings))
+    processor = build_processor(model, settings)
+    app = web.Application(client_max_size=1024 * 1024)
+    add_routes(app, processor)
+    reloader = ContentReloader(project_root, settings.models_dir)
+    app.router.add_post("/model/reload", reloader.handle)
+    if watch:
+        async def start_watching(app: web.Application):
+            task = asyncio.create_task(reloader.watch(app))
+            yield
+            task.cancel()
+
+        app.cleanup_ctx.append(start_watching)
+
+    async def close_store(_: web.Application) -> None:
+        await processor.store.close()
+
+    app.on_cleanup.append(close_store)
+    return app

@@ -1,0 +1,206 @@
+"""``helpline``: train, validate, run, chat and test a bot project.
+
+Each command works on the project in the current directory (``--project``
+to point elsewhere); Rasa projects work as they are.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.training_data.yaml_reader import TrainingDataError
+
+
+class StageProgress:
+    """Shows training progress: a bar for counted stages, a line for the others."""
+
+    def __init__(self) -> None:
+        self.bar: tqdm | None = None
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            if total > 1:
+                self.bar = tqdm(total=total, desc=stage, unit="step", file=sys.stderr, leave=False)
+            else:
+                print(f"  {stage}", file=sys.stderr)
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _project(args) -> "BotProject":
+    from bot.training_data.project import load_project
+
+    return load_project(Path(args.project))
+
+
+def _validate_or_exit(project) -> None:
+    from bot.validation import validate_project
+
+    report = validate_project(project)
+    for issue in report.warnings:
+        print(issue, file=sys.stderr)
+    if not report.ok:
+        for issue in report.errors:
+            print(issue, file=sys.stderr)
+        sys.exit(f"validation failed with {len(report.errors)} error(s); fix them and train again")
+
+
+def cmd_validate(args) -> None:
+    from bot.validation import validate_project
+
+    report = validate_project(_project(args))
+    for issue in [*report.errors, *report.warnings]:
+        print(issue)
+    print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    sys.exit(0 if report.ok else 1)
+
+
+def cmd_train(args) -> None:
+    from bot.model_archive import train
+    from helpline.settings import load_settings
+
+    project = _project(args)
+    _validate_or_exit(project)
+    settings = load_settings(Path(args.project), project.config)
+    started = time.time()
+    progress = StageProgress()
+    archive = train(project, Path(args.out) if args.out else settings.models_dir, progress)
+    progress.close()
+    print(f"trained {archive} in {time.time() - started:.1f} s")
+
+
+def cmd_run(args) -> None:
+    from aiohttp import web
+
+    from helpline.app import build_app, ensure_model
+    from helpline.settings import load_settings
+
+    project = _project(args)
+    settings = load_settings(Path(args.project), project.config)
+    host, port = args.host or settings.host, args.port or settings.port
+    model = Path(args.model) if args.model else None
+    if model is None:
+        progress = StageProgress()
+        model = ensure_model(project, settings, progress)
+        progress.close()
+    app = build_app(Path(args.project), model, watch=args.watch)
+    print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
+          f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
+
+
+def cmd_shell(args) -> None:
+    from bot.core.processor import UserMessage
+    from helpline.app import build_processor, configure_crm, ensure_model
+    from bot.model_archive import load
+    from helpline.settings import load_settings
+
+    project = _project(args)
+    settings = load_settings(Path(args.project), project.config)
+    settings.tracker_store = "memory"
+    configure_crm(settings)
+    processor = build_processor(load(ensure_model(project, settings, StageProgress())), settings)
+    sender = f"shell-{os.getpid()}"
+    print("Type a message (Ctrl-D to quit). Keypad input: /inform{\"digits\": \"1234\"}")
+
+    async def chat() -> None:
+        while True:
+            try:
+                text = input("you> ").strip()
+            except EOFError:
+                return
+            if text:
+                for reply in await processor.handle_message(UserMessage(text, sender, "shell")):
+                    print(f"bot> {reply.get('text', reply)}")
+
+    asyncio.run(chat())
+
+
+def cmd_test(args) -> None:
+    if args.target == "nlu":
+        return _test_nlu(args)
+    from bot.model_archive import load
+    from bot.testing.story_test import StoryTester, load_test_stories
+    from helpline.app import ensure_model
+    from helpline.settings import load_settings
+
+    project = _project(args)
+    settings = load_settings(Path(args.project), project.config)
+    model = load(Path(args.model) if args.model else ensure_model(project, settings, StageProgress()))
+    files = [Path(args.stories)] if args.stories else project.test_story_files()
+    stories = load_test_stories(files)
+    if not stories:
+        sys.exit(f"no test stories found in {[str(f) for f in files] or 'tests/'}")
+    tester = StoryTester(model.domain, model.ensemble, model.interpreter, project.data.nlu.entity_names)
+    bar = tqdm(total=len(stories), desc="test stories", file=sys.stderr, leave=False)
+    report = tester.run(stories, lambda done, total: bar.update(1))
+    bar.close()
+    for result in report.results:
+        print(result.describe())
+    print(f"{report.passed}/{len(report.results)} test stories passed ({report.pass_rate:.1%})")
+    sys.exit(0 if report.passed == len(report.results) else 1)
+
+
+def _test_nlu(args) -> None:
+    from bot.nlu.evaluation import evaluate_nlu, format_report
+
+    project = _project(args)
+    report = evaluate_nlu(project, Path(args.nlu) if args.nlu else None, args.split, StageProgress())
+    print(format_report(report))
+
+
+def main(argv: list[str] | None = None) -> None:
+    from helpline.logs import configure_logging
+
+    parser = argparse.ArgumentParser(prog="helpline", description=__doc__)
+    parser.add_argument("--project", default=".", help="bot project folder (default: current folder)")
+    parser.add_argument("--log-level", default=os.environ.get("HELPLINE_LOG_LEVEL", "WARNING"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("validate", help="check the training data like `rasa data validate`").set_defaults(
+        func=cmd_validate)
+    train = commands.add_parser("train", help="train NLU and dialogue into a model archive")
+    train.add_argument("--out", help="folder for the archive (default: models/)")
+    train.set_defaults(func=cmd_train)
+    run = commands.add_parser("run", help="serve the bot over HTTP (trains first if needed)")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--model", help="model archive to serve (default: newest matching the content)")
+    run.add_argument("--watch", action="store_true", help="retrain and swap in content changes as they are saved")
+    run.set_defaults(func=cmd_run)
+    commands.add_parser("shell", help="chat with the bot in the terminal").set_defaults(func=cmd_shell)
+    test = commands.add_parser("test", help="run test stories end to end, or `test nlu` for intent metrics")
+    test.add_argument("target", nargs="?", choices=["core", "nlu"], default="core")
+    test.add_argument("--stories", help="test stories file (default: the project's tests/)")
+    test.add_argument("--model", help="model archive to test")
+    test.add_argument("--nlu", help="NLU test data file (default: a held-out split of the training data)")
+    test.add_argument("--split", type=float, default=0.2, help="held-out fraction when --nlu is not given")
+    test.set_defaults(func=cmd_test)
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level)
+    from bot.model_archive import ModelLoadError
+
+    try:
+        args.func(args)
+    except (TrainingDataError, ModelLoadError) as error:
+        sys.exit(f"error: {error}")
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
