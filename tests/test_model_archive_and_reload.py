@@ -1,0 +1,148 @@
+"""Model archives refuse damage, and content edits go live on a running server only when valid."""
+import io
+import json
+import tarfile
+import textwrap
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.model_archive import ModelLoadError, load, read_manifest
+from helpline.app import build_app
+
+SMALL_BOT = {
+    "config.yml": """
+        language: en
+        pipeline:
+        - name: SentenceEmbeddingIntentClassifier
+        - name: FallbackClassifier
+          threshold: 0.3
+        policies:
+        - name: RulePolicy
+    """,
+    "domain.yml": """
+        version: "3.1"
+        intents: [greet, goodbye]
+        responses:
+          utter_greet:
+          - text: "Hello from version one."
+          utter_goodbye:
+          - text: "Bye."
+    """,
+    "data/nlu.yml": """
+        version: "3.1"
+        nlu:
+        - intent: greet
+          examples: |
+            - hi
+            - hello
+            - good morning
+            - hey there
+        - intent: goodbye
+          examples: |
+            - bye
+            - goodbye
+            - see you later
+            - talk to you soon
+    """,
+    "data/rules.yml": """
+        version: "3.1"
+        rules:
+        - rule: greet
+          steps:
+          - intent: greet
+          - action: utter_greet
+        - rule: bye
+          steps:
+          - intent: goodbye
+          - action: utter_goodbye
+    """,
+}
+
+
+def write_bot(root):
+    for name, text in SMALL_BOT.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+
+
+def test_demo_archive_has_a_manifest_and_loads(demo_archive):
+    manifest = read_manifest(demo_archive)
+    assert manifest["format_version"] == 1 and len(manifest["fingerprint"]) == 16
+    model = load(demo_archive)
+    assert model.fingerprint == manifest["fingerprint"] and "order_status_form" in model.domain.forms
+
+
+def test_corrupt_archive_is_refused_with_its_path(tmp_path):
+    bad = tmp_path / "model.tar.gz"
+    bad.write_bytes(b"\x1f\x8b not really gzip")
+    with pytest.raises(ModelLoadError, match=f"{bad}: not a readable model archive"):
+        load(bad)
+
+
+def rewrite_archive(source, target, change):
+    """Copy an archive, letting ``change`` edit or drop its members."""
+    with tarfile.open(source) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()]
+    with tarfile.open(target, "w:gz") as tar:
+        for member, data in change(members):
+            if data is not None:
+                member.size = len(data)
+                tar.addfile(member, io.BytesIO(data))
+            else:
+                tar.addfile(member)
+
+
+def test_archive_from_another_version_is_refused(demo_archive, tmp_path):
+    other = tmp_path / "other.tar.gz"
+
+    def bump(members):
+        for member, data in members:
+            if member.name == "manifest.json":
+                manifest = json.loads(data)
+                manifest["format_version"] = 99
+                data = json.dumps(manifest).encode()
+            yield member, data
+
+    rewrite_archive(demo_archive, other, bump)
+    with pytest.raises(ModelLoadError, match="model format 99 cannot be loaded .* retrain"):
+        load(other)
+
+
+def test_archive_missing_a_part_is_refused(demo_archive, tmp_path):
+    damaged = tmp_path / "damaged.tar.gz"
+    rewrite_archive(demo_archive, damaged, lambda members: ((m, d) for m, d in members
+                                                            if not m.name.startswith("core")))
+    with pytest.raises(ModelLoadError, match="damaged model archive"):
+        load(damaged)
+
+
+async def test_content_reload_swaps_valid_edits_and_refuses_broken_ones(tmp_path, monkeypatch):
+    write_bot(tmp_path)
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "state"))
+    async with TestClient(TestServer(build_app(tmp_path))) as client:
+        async def greet():
+            response = await client.post("/webhooks/rest/webhook", json={"sender": "e", "message": "hello"})
+            return (await response.json())[0]["text"]
+
+        assert await greet() == "Hello from version one."
+        domain = tmp_path / "domain.yml"
+        good = domain.read_text()
+        domain.write_text(good.replace("responses:", "responses:\n  utter_x: [unclosed"))
+        response = await client.post("/model/reload")
+        body = await response.json()
+        assert response.status == 400 and f"{domain}:" in body["message"] and "still serving" in body["message"]
+        assert await greet() == "Hello from version one."
+
+        domain.write_text(good)
+        (tmp_path / "data" / "rules.yml").write_text((tmp_path / "data" / "rules.yml").read_text()
+                                                     .replace("utter_goodbye", "utter_farewell"))
+        response = await client.post("/model/reload")
+        assert response.status == 400 and "utter_farewell" in (await response.json())["message"]
+
+        (tmp_path / "data" / "rules.yml").write_text(textwrap.dedent(SMALL_BOT["data/rules.yml"]).lstrip())
+        domain.write_text(good.replace("Hello from version one.", "Hello from version two."))
+        response = await client.post("/model/reload")
+        assert response.status == 200 and (await response.json())["changed"] is True
+        assert await greet() == "Hello from version two."
