@@ -23,6 +23,7 @@ from bot.core.actions.registry import UnknownActionError, action_for_name
 from bot.core.actions.slot_extraction import custom_mapping_actions, extract_slots
 from bot.core.events import (
     ActionExecuted, ActionExecutionRejected, BotUttered, Event, Restarted, SessionStarted, UserUttered,
+    UserUtteranceReverted,
 )
 from bot.core.handoff_port import HandoffPort
 from bot.core.nlg import NaturalLanguageGenerator
@@ -195,11 +196,22 @@ class MessageProcessor:
         for event in events:
             tracker.update(event)
         logger.info("action executed", extra={"sender_id": tracker.sender_id, "action": name, "policy": policy})
-        if tracker.paused or any(isinstance(e, Restarted) for e in events):
-            # The turn is over (an agent has the call, or the conversation starts afresh): listen.
+        if tracker.paused or any(isinstance(e, Restarted) for e in events) or _forgot_user_turn(events):
+            # The turn is over (an agent has the call, the caller must rephrase, or the conversation starts
+            # afresh): listen.
             tracker.update(ActionExecuted(name=ACTION_LISTEN, policy=policy))
             return False
         return True
+
+
+def _forgot_user_turn(events: list[Event]) -> bool:
+    """A fallback that rewinds the caller's message (and does not replace it) is waiting for a new one."""
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, UserUtteranceReverted):
+            return True
+    return False
 
 
 def _channel_message(event: BotUttered, recipient_id: str) -> dict[str, Any]:

@@ -18,11 +18,14 @@ FALLBACK_INTENT = "nlu_fallback"
 def _user_messages_since_loop_start(tracker: DialogueStateTracker) -> list[UserUttered]:
     """The message that triggered the loop followed by the caller's answers to it."""
     messages: list[UserUttered] = []
+    loop_started = False
     for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            messages.insert(0, event)
         if isinstance(event, ActiveLoop) and event.name == NAME:
-            break
+            loop_started = True
+        elif isinstance(event, UserUttered):
+            messages.insert(0, event)
+            if loop_started:
+                break
     return messages
 
 
@@ -70,4 +73,5 @@ class TwoStageFallbackAction:
 
     @staticmethod
     async def _give_up(context: ActionContext) -> list[Event]:
-        return [ActiveLoop(name=None), *await ActionDefaultFallback().run(context)]
+        # Deactivate after the rewind, or the rewind would undo the deactivation too.
+        return [*await ActionDefaultFallback().run(context), ActiveLoop(name=None)]
