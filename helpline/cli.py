@@ -42,7 +42,8 @@ class StageProgress:
             self.bar = None
 
 
-def _project(args) -> "BotProject":
+def _project(args):
+    """The bot project named by ``--project`` (loaded lazily: importing torch takes seconds)."""
     from bot.training_data.project import load_project
 
     return load_project(Path(args.project))

@@ -4,6 +4,7 @@ Messages use Rasa's intent triggers (``/intent{...}``), which bypass NLU, so
 these tests exercise policies, forms and custom actions (real rasa-sdk, in
 process) in isolation.
 """
+import asyncio
 import sys
 import textwrap
 from pathlib import Path
@@ -237,3 +238,11 @@ def test_applied_events_rewind_and_loop_collapse(form_bot):
     # the user turns inside a loop's happy path are invisible to the policies, as in Rasa
     assert names == ["order_form", "order_form"]
     assert not any(isinstance(e, UserUttered) for e in tracker.applied_events())
+
+
+async def test_turns_of_one_conversation_are_serialized(form_bot):
+    processor, _ = form_bot
+    await asyncio.gather(*(say(processor, "/greet", "same") for _ in range(5)))
+    names = [type(e).__name__ for e in (await processor.get_tracker("same")).events]
+    assert names.count("UserUttered") == 5 and names.count("SessionStarted") == 1
+    assert not processor._locks  # no lock is kept for a conversation nobody is talking in

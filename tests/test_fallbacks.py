@@ -9,7 +9,7 @@ from bot.core.processor import MessageProcessor, UserMessage
 from bot.core.tracker_store import InMemoryTrackerStore
 from bot.model_archive import load, train
 from bot.training_data.project import load_project
-from tests.test_model_archive_and_reload import SMALL_BOT, write_bot
+from tests.test_model_archive_and_reload import write_bot
 
 TWO_STAGE_RULES = """
     version: "3.1"

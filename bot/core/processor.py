@@ -11,14 +11,13 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import defaultdict
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.core.actions import ActionContext
-from bot.core.actions.custom import ActionRunner
 from bot.core.actions.builtin import run_custom_action
-from bot.core.actions.custom import ActionRejected
+from bot.core.actions.custom import ActionRejected, ActionRunner
 from bot.core.actions.registry import UnknownActionError, action_for_name
 from bot.core.actions.slot_extraction import custom_mapping_actions, extract_slots
 from bot.core.events import (
@@ -87,7 +86,22 @@ class MessageProcessor:
         self.runner = runner
         self.handoff = handoff
         self.max_predictions = max_predictions
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def _conversation(self, sender_id: str):
+        """Serialize the turns of one conversation; forget its lock when no turn holds or awaits it."""
+        lock, users = self._locks.get(sender_id, (asyncio.Lock(), 0))
+        self._locks[sender_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[sender_id]
+            if users == 1:
+                del self._locks[sender_id]
+            else:
+                self._locks[sender_id] = (lock, users - 1)
 
     def swap_model(self, model: BotModel) -> None:
         """Hot reload: the next turn uses the new model; turns in flight finish with the old one."""
@@ -106,7 +120,7 @@ class MessageProcessor:
 
     async def handle_message(self, message: UserMessage) -> list[dict]:
         """Process one message and return the bot's messages for the channel."""
-        async with self._locks[message.sender_id]:
+        async with self._conversation(message.sender_id):
             model = self.model
             tracker = await self.get_tracker(message.sender_id)
             known = len(tracker.events)
@@ -127,7 +141,7 @@ class MessageProcessor:
 
     async def execute_action(self, sender_id: str, action_name: str, channel: str = "rest") -> list[dict]:
         """Run an action as if predicted (Rasa's ``/conversations/{id}/execute``), then continue the turn."""
-        async with self._locks[sender_id]:
+        async with self._conversation(sender_id):
             model = self.model
             tracker = await self.get_tracker(sender_id)
             known = len(tracker.events)
