@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -27,11 +24,12 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import SHARED_DATA, write_result  # noqa: E402
 from bot.nlu.embedder import get_embedder  # noqa: E402
 from bot.nlu.intent_classifier import IntentClassifier  # noqa: E402
+from bot.progress import StageProgress  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "banking77"
-RESULTS = ROOT / "bench" / "results"
+DATA = SHARED_DATA / "banking77"
 LATENCY_SAMPLES = 300
 WARMUP = 20
 
@@ -58,23 +56,6 @@ def load_data(shots: str, valid: bool):
     return (*read_split("train_10"), *read_split("test"))
 
 
-class TqdmProgress:
-    """Adapts the classifier's progress(stage, done, total) callback to one tqdm bar per stage."""
-
-    def __init__(self):
-        self.bar, self.stage = None, None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage != self.stage:
-            self.close()
-            self.bar, self.stage = tqdm(total=total, desc=stage, leave=False), stage
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def parse_latency(classifier: IntentClassifier, texts: list[str]) -> tuple[float, float]:
     """p50/p95 ms of predict() on single sentences, embedding included, after a warm-up."""
     for text in texts[:WARMUP]:
@@ -91,7 +72,7 @@ def run(shots: str, valid: bool) -> dict:
     train_x, train_y, test_x, test_y = load_data(shots, valid)
     get_embedder()  # model loading is a process start-up cost, not training
     classifier = IntentClassifier()
-    progress = TqdmProgress()
+    progress = StageProgress()
     start = time.perf_counter()
     classifier.train(train_x, train_y, progress=progress)
     train_seconds = time.perf_counter() - start
@@ -102,7 +83,6 @@ def run(shots: str, valid: bool) -> dict:
             "macro_f1": round(float(f1_score(test_y, predicted, average="macro")), 4),
             "train_seconds": round(train_seconds, 1), "parse_p50_ms": round(p50, 2), "parse_p95_ms": round(p95, 2),
             "n_train": len(train_x), "n_test": len(test_x), "eval_split": "valid" if valid else "test",
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "command": "python bench/nlu_banking77.py --shots " + shots + (" --valid" if valid else "")}
 
 
@@ -116,9 +96,7 @@ def main() -> None:
     for shots in (["full", "10"] if args.shots == "both" else [args.shots]):
         result = run(shots, args.valid)
         if not args.valid:
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            name = "nlu_banking77.json" if shots == "full" else "nlu_banking77_10shot.json"
-            (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+            write_result("nlu_banking77.json" if shots == "full" else "nlu_banking77_10shot.json", result)
         setting = f"BANKING77 {'full' if shots == 'full' else '10-shot'} ({result['eval_split']})"
         print(f"| {setting} | {result['accuracy']:.4f} | {result['macro_f1']:.4f} | {result['train_seconds']:.1f} "
               f"| {result['parse_p50_ms']:.1f} | {result['parse_p95_ms']:.1f} |", flush=True)

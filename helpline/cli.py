@@ -14,32 +14,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from bot.progress import StageProgress
 from bot.training_data.yaml_reader import TrainingDataError
-
-
-class StageProgress:
-    """Shows training progress: a bar for counted stages, a line for the others."""
-
-    def __init__(self) -> None:
-        self.bar: tqdm | None = None
-        self.stage = ""
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage != self.stage:
-            self.close()
-            self.stage = stage
-            if total > 1:
-                self.bar = tqdm(total=total, desc=stage, unit="step", file=sys.stderr, leave=False)
-            else:
-                print(f"  {stage}", file=sys.stderr)
-        if self.bar is not None:
-            self.bar.n = done
-            self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 def _project(args):
