@@ -66,3 +66,14 @@ def test_nlu_report_has_per_intent_scores(tmp_path):
     result = helpline("--project", str(RASA_BOTS / "moodbot-initial-project"), "test", "nlu")
     assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout and "mood_great" in result.stdout and "precision" in result.stdout
+
+
+def test_shell_chats_in_the_terminal(demo_archive, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "helpline.cli", "shell"], cwd=ROOT, capture_output=True, text=True,
+                            input="hello\nwhere is order 472918\n", timeout=300,
+                            env={**os.environ, "HELPLINE_MODELS_DIR": str(demo_archive.parent),
+                                 "HELPLINE_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    replies = [line for line in result.stdout.splitlines() if "bot> " in line]
+    assert "Northwind" in replies[0]
+    assert any("four seven two nine one eight" in line for line in replies)

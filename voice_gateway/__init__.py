@@ -1,0 +1,1 @@
+"""The phone audio path (WebSocket telephony protocols, ASR, TTS): built in the voice gateway issue."""
