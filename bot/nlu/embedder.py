@@ -48,6 +48,26 @@ def bundled_model_path() -> Path:
     return path
 
 
+def model_name(model_path: Path | None = None) -> str:
+    """Identifier of a model (the bundled one by default), known without loading it."""
+    return "sentence-transformers/all-MiniLM-L6-v2" if model_path is None else model_path.name
+
+
+def fast_tokenizer(max_length: int, model_path: Path | None = None):
+    """The model's tokenizer from its ``tokenizer.json`` via the Rust ``tokenizers`` library.
+
+    Serving needs only token ids; loading them this way skips importing
+    sentence-transformers (seconds at start-up) and gives the same ids as the
+    Hugging Face fast tokenizer, which wraps the same file.
+    """
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str((model_path or bundled_model_path()) / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length)
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+    return tokenizer
+
+
 class SentenceEmbedder:
     """L2-normalised 384-d MiniLM sentence embeddings on CPU.
 
@@ -60,7 +80,7 @@ class SentenceEmbedder:
         from sentence_transformers import SentenceTransformer
 
         self._path = Path(model_path) if model_path else bundled_model_path()
-        self._name = "sentence-transformers/all-MiniLM-L6-v2" if model_path is None else self._path.name
+        self._name = model_name(Path(model_path) if model_path else None)
         self.set_num_threads(num_threads)
         self._model = SentenceTransformer(str(self._path), device="cpu")
         self._model.eval()

@@ -14,13 +14,15 @@ Why this design (BANKING77, 2-core CPU; see ``bench/nlu_banking77.py``):
   trained with regularisation (label smoothing / L2), which keeps the averaged
   probabilities usable for the NLU fallback threshold.
 * Inference runs the encoder through ONNX Runtime on one thread: about twice as
-  fast as eager PyTorch for single short sentences. The graph is rebuilt from the
-  bundled base model plus the saved top-layer weights, so persisted models stay
-  small (a few MB) and hold no pickled torch objects.
+  fast as eager PyTorch for single short sentences. Persisted models stay small
+  (a few MB, no pickled torch objects): the graph is exported once from the
+  bundled base model plus the saved top-layer weights and cached outside the
+  archive, so a server start neither exports nor loads sentence-transformers.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import json
 import math
@@ -39,12 +41,13 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.nlu.embedder import SentenceEmbedder, get_embedder
+from bot.nlu.embedder import SentenceEmbedder, fast_tokenizer, get_embedder, model_name, resolve_threads
 
 Progress = Callable[[str, int, int], None]
 FORMAT_VERSION = 1
 ARTIFACTS = ("meta.json", "top_layers.npz", "heads.npz", "tfidf.joblib")
 ENCODE_BATCH = 64
+GRAPH_CACHE_ENV = "HELPLINE_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -150,10 +153,8 @@ class _Encoder(torch.nn.Module):
         return linear_features, self.top_forward(hidden, mask)
 
 
-def _onnx_session(encoder: _Encoder, num_threads: int):
-    """Export ``encoder`` to an in-memory ONNX graph and open it in ONNX Runtime."""
-    import onnxruntime as ort
-
+def _export_onnx(encoder: _Encoder) -> bytes:
+    """The encoder (frozen base + tuned top layers) as an ONNX graph."""
     encoder.eval()
     example = (torch.tensor([[101, 2023, 102]]), torch.ones(1, 3, dtype=torch.int64))
     buffer = io.BytesIO()
@@ -163,10 +164,41 @@ def _onnx_session(encoder: _Encoder, num_threads: int):
                           output_names=["linear_features", "tuned_features"], opset_version=17, dynamo=False,
                           dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
                                         "attention_mask": {0: "batch", 1: "tokens"}})
+    return buffer.getvalue()
+
+
+def _open_session(graph: bytes, num_threads: int):
+    import onnxruntime as ort
+
     options = ort.SessionOptions()
     options.intra_op_num_threads = num_threads
     options.inter_op_num_threads = 1
-    return ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+def _graph_cache_file(directory: Path) -> Path:
+    """Where the exported graph of the classifier saved in ``directory`` is cached.
+
+    Exporting takes seconds and needs the base model loaded, which would slow
+    every server start; archives stay small because the graph (the size of
+    the base model) lives in this cache instead, keyed by the saved weights and
+    the exporter's version.
+    """
+    digest = hashlib.sha256(torch.__version__.encode())
+    for name in ("meta.json", "top_layers.npz"):
+        digest.update((directory / name).read_bytes())
+    cache = Path(os.environ.get(GRAPH_CACHE_ENV) or Path.home() / ".cache" / "helpline" / "onnx")
+    return cache / f"{digest.hexdigest()[:32]}.onnx"
+
+
+def _store_graph(path: Path, graph: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(graph)
+        partial.replace(path)
+    except OSError:  # a read-only home only costs the next start its export
+        pass
 
 
 # --- linear models -------------------------------------------------------------------------------
@@ -245,7 +277,9 @@ class IntentClassifier:
         self._top: torch.nn.ModuleList | None = None
         self._heads: dict[str, np.ndarray] = {}
         self._ngrams: _NgramFeatures | None = None
+        self._graph: bytes | None = None
         self._session = None
+        self._serving_tokenizer = None
 
     @property
     def embedder(self) -> SentenceEmbedder:
@@ -270,7 +304,8 @@ class IntentClassifier:
             self._train(list(texts), y, report)
         finally:
             torch.set_num_threads(previous_threads)
-        self._session = _onnx_session(self._encoder(), self.embedder.num_threads)
+        self._graph = _export_onnx(self._encoder())
+        self._session = _open_session(self._graph, self.embedder.num_threads)
 
     def _train(self, texts: list[str], y: np.ndarray, report: Progress) -> None:
         torch.manual_seed(self.config.seed)
@@ -368,10 +403,12 @@ class IntentClassifier:
         return rankings
 
     def _probabilities(self, texts: list[str]) -> np.ndarray:
-        batch = self._tokenize(texts, "np")
+        if self._serving_tokenizer is None:
+            self._serving_tokenizer = fast_tokenizer(self.config.max_length)
+        encodings = self._serving_tokenizer.encode_batch(texts)
         linear_features, tuned_features = self._session.run(
-            None, {"input_ids": batch["input_ids"].astype(np.int64),
-                   "attention_mask": batch["attention_mask"].astype(np.int64)})
+            None, {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                   "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64)})
         h = self._heads
         tuned = softmax(tuned_features @ h["tuned_weight"].T + h["tuned_bias"], axis=1)
         ngrams = self._ngrams.transform(texts)
@@ -384,8 +421,8 @@ class IntentClassifier:
 
     def persist(self, directory: Path) -> None:
         """Write json/npz/joblib artifacts (top-layer weights, heads, tf-idf vocabularies)."""
-        if self._top is None:
-            raise RuntimeError("cannot persist an untrained intent classifier")
+        if self._top is None or self._graph is None:
+            raise RuntimeError("only a freshly trained intent classifier can be persisted")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT_VERSION, "embedder": self.embedder.name, "labels": self.labels,
@@ -395,9 +432,11 @@ class IntentClassifier:
                  **{k: v.detach().numpy() for k, v in self._top.state_dict().items()})
         np.savez(directory / "heads.npz", **self._heads)
         joblib.dump(self._ngrams, directory / "tfidf.joblib")
+        _store_graph(_graph_cache_file(directory), self._graph)
 
     @classmethod
     def load(cls, directory: Path, embedder: SentenceEmbedder | None = None) -> "IntentClassifier":
+        """A classifier ready to predict; the base model is loaded only if its graph is not cached."""
         directory = Path(directory)
         missing = [name for name in ARTIFACTS if not (directory / name).is_file()]
         if missing:
@@ -407,20 +446,30 @@ class IntentClassifier:
             raise ValueError(f"intent classifier in {directory} has format {meta.get('format')}, "
                              f"expected {FORMAT_VERSION}; retrain the model")
         classifier = cls(embedder, **meta["config"])
-        if meta["embedder"] != classifier.embedder.name:
-            raise ValueError(f"intent classifier in {directory} was trained on {meta['embedder']}, "
-                             f"not {classifier.embedder.name}")
+        expected = embedder.name if embedder is not None else model_name()
+        if meta["embedder"] != expected:
+            raise ValueError(f"intent classifier in {directory} was trained on {meta['embedder']}, not {expected}")
         classifier.labels = list(meta["labels"])
-        transformer = classifier.embedder.transformer
-        classifier._top = copy.deepcopy(transformer.encoder.layer[-classifier.config.trainable_layers:])
-        with np.load(directory / "top_layers.npz") as weights:
-            classifier._top.load_state_dict({k: torch.from_numpy(weights[k]) for k in weights.files})
-        classifier._top.requires_grad_(False)
         with np.load(directory / "heads.npz") as heads:
             classifier._heads = {k: heads[k] for k in heads.files}
         classifier._ngrams = joblib.load(directory / "tfidf.joblib")
-        classifier._session = _onnx_session(classifier._encoder(), classifier.embedder.num_threads)
+        cached = _graph_cache_file(directory)
+        if cached.is_file():
+            graph = cached.read_bytes()
+        else:
+            graph = _export_onnx(classifier._encoder_from(directory))
+            _store_graph(cached, graph)
+        classifier._session = _open_session(graph, embedder.num_threads if embedder else resolve_threads())
         return classifier
+
+    def _encoder_from(self, directory: Path) -> _Encoder:
+        """The base model with the saved top layers, for exporting the graph."""
+        transformer = self.embedder.transformer
+        top = copy.deepcopy(transformer.encoder.layer[-self.config.trainable_layers:])
+        with np.load(directory / "top_layers.npz") as weights:
+            top.load_state_dict({k: torch.from_numpy(weights[k]) for k in weights.files})
+        top.requires_grad_(False)
+        return _Encoder(transformer, top, self.config.linear_layers)
 
     # --- helpers -----------------------------------------------------------------------------
 
