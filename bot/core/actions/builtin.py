@@ -64,13 +64,6 @@ class CustomAction:
             return [ActionExecutionRejected(name=self.name)]
 
 
-class ActionListen:
-    name = ACTION_LISTEN
-
-    async def run(self, context: ActionContext) -> list[Event]:
-        return []
-
-
 class ActionRestart:
     name = "action_restart"
 
@@ -115,24 +108,16 @@ class ActionBack:
         return [*context.utter("utter_back"), UserUtteranceReverted(), UserUtteranceReverted()]
 
 
-class ActionRevertFallbackEvents:
-    name = "action_revert_fallback_events"
+class NoOpAction:
+    """Default actions with nothing to do when run: listening ends the turn, ``action_extract_slots`` already ran
+    after the user message, ``action_unlikely_intent`` only marks a turn, and this engine's two-stage
+    fallback reverts its own events."""
+
+    def __init__(self, name: str):
+        self.name = name
 
     async def run(self, context: ActionContext) -> list[Event]:
         return []
-
-
-class ActionExtractSlotsNoop:
-    """``action_extract_slots`` runs automatically after each user message; predicting it does nothing more."""
-
-    name = "action_extract_slots"
-
-    async def run(self, context: ActionContext) -> list[Event]:
-        return []
-
-
-class ActionUnlikelyIntent(ActionExtractSlotsNoop):
-    name = "action_unlikely_intent"
 
 
 class ActionHandoff:

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from bot.core.actions import Action
 from bot.core.actions.builtin import (
-    ActionBack, ActionDeactivateLoop, ActionDefaultFallback, ActionExtractSlotsNoop, ActionHandoff, ActionListen,
-    ActionRestart, ActionRevertFallbackEvents, ActionSessionStart, ActionUnlikelyIntent, CustomAction,
-    ResponseAction,
+    ActionBack, ActionDeactivateLoop, ActionDefaultFallback, ActionHandoff, ActionRestart,
+    ActionSessionStart, CustomAction, NoOpAction, ResponseAction,
 )
 from bot.core.actions.form import FormAction
 from bot.core.actions.two_stage_fallback import TwoStageFallbackAction
+from bot.core.tracker import ACTION_LISTEN
 from bot.training_data.domain import Domain
 
 _DEFAULTS = {a.name: a for a in (
-    ActionListen(), ActionRestart(), ActionSessionStart(), ActionDefaultFallback(), ActionDeactivateLoop(),
-    ActionBack(), ActionRevertFallbackEvents(), ActionExtractSlotsNoop(), ActionUnlikelyIntent(), ActionHandoff(),
+    NoOpAction(ACTION_LISTEN), ActionRestart(), ActionSessionStart(), ActionDefaultFallback(), ActionDeactivateLoop(),
+    ActionBack(), ActionHandoff(), NoOpAction("action_revert_fallback_events"), NoOpAction("action_extract_slots"),
+    NoOpAction("action_unlikely_intent"),
     TwoStageFallbackAction(),
 )}
 
