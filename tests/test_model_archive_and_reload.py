@@ -1,6 +1,9 @@
 """Model archives refuse damage, and content edits go live on a running server only when valid."""
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
 import textwrap
 
@@ -9,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.model_archive import ModelLoadError, load, read_manifest
 from helpline.app import build_app
+from tests.conftest import ROOT
 
 SMALL_BOT = {
     "config.yml": """
@@ -146,3 +150,20 @@ async def test_content_reload_swaps_valid_edits_and_refuses_broken_ones(tmp_path
         response = await client.post("/model/reload")
         assert response.status == 200 and (await response.json())["changed"] is True
         assert await greet() == "Hello from version two."
+
+
+def _load_in_fresh_process(archive, cache_dir) -> str:
+    code = ("import sys; from bot.model_archive import load; m = load(sys.argv[1]); "
+            "print(m.interpreter.parse('where is order 472918')['intent']['name'], "
+            "'sentence_transformers' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(archive)], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "HELPLINE_CACHE_DIR": str(cache_dir)}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_serving_exports_the_encoder_once_then_loads_it_from_the_cache(demo_archive, tmp_path):
+    cache = tmp_path / "cache"
+    assert _load_in_fresh_process(demo_archive, cache) == "check_order_status True"  # exported: base model loaded
+    assert len(list(cache.glob("*.onnx"))) == 1
+    assert _load_in_fresh_process(demo_archive, cache) == "check_order_status False"  # cached: no base model

@@ -48,6 +48,7 @@ FORMAT_VERSION = 1
 ARTIFACTS = ("meta.json", "top_layers.npz", "heads.npz", "tfidf.joblib")
 ENCODE_BATCH = 64
 GRAPH_CACHE_ENV = "HELPLINE_CACHE_DIR"
+GRAPH_CACHE_KEEP = 8
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,9 @@ def _store_graph(path: Path, graph: bytes) -> None:
         partial = path.with_suffix(f".{os.getpid()}.partial")
         partial.write_bytes(graph)
         partial.replace(path)
+        graphs = sorted(path.parent.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in graphs[GRAPH_CACHE_KEEP:]:  # each graph is the size of the base model
+            stale.unlink(missing_ok=True)
     except OSError:  # a read-only home only costs the next start its export
         pass
 
