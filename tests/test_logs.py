@@ -12,7 +12,8 @@ def test_log_records_are_json_with_extra_fields_and_masked_secrets():
     line = json.loads(JsonFormatter().format(record))
     assert line["event"] == "paid with [redacted]" and line["sender_id"] == "caller-7"
     assert line["slots"] == {"pin": "[redacted]", "order_number": "472918"}
-    assert "2468" not in json.dumps(line) and "4111" not in json.dumps(line)
+    content = json.dumps({k: v for k, v in line.items() if k != "ts"})  # the clock's digits are not content
+    assert "2468" not in content and "4111" not in content
 
 
 def test_scrub_leaves_ordinary_values_alone():
