@@ -17,6 +17,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -103,6 +104,23 @@ class InMemoryTrackerStore(TrackerStore):
         return sorted(self._events)
 
 
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """Turn on WAL, waiting out another process doing the same.
+
+    Changing the journal mode needs the database to itself, and SQLite reports
+    "database is locked" at once instead of using the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class SQLiteTrackerStore(TrackerStore):
     """A single file, the default for one machine.
 
@@ -122,7 +140,7 @@ class SQLiteTrackerStore(TrackerStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                          timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
-            connection.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(connection)
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS events ("
                 " sender_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,"
