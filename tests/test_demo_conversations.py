@@ -177,3 +177,15 @@ async def test_resume_after_handoff(client):
     response = await client.post("/conversations/r1/tracker/events", json={"event": "resume"})
     assert response.status == 200 and not (await response.json())["paused"]
     assert "order number" in await say(client, "r1", "where is my order")
+
+
+async def test_a_channel_escalates_with_its_own_reason(client):
+    """What the voice gateway does on keypad 0 or repeated silence: the reason reaches the handoff port."""
+    from bot.channels.rest import PROCESSOR_KEY
+    await say(client, "e1", "what's the status of my order")
+    processor = client.server.app[PROCESSOR_KEY]
+    replies = await processor.escalate("e1", "no_input", channel="voice")
+    assert "connect you" in " ".join(m.get("text", "") for m in replies).lower()
+    state = await tracker(client, "e1")
+    assert state["paused"] and state["slots"]["handoff_reason"] == "no_input"
+    assert processor.handoff.requests[-1].reason == "no_input"

@@ -21,7 +21,7 @@ from bot.core.actions.custom import ActionRejected, ActionRunner
 from bot.core.actions.registry import UnknownActionError, action_for_name
 from bot.core.actions.slot_extraction import custom_mapping_actions, extract_slots
 from bot.core.events import (
-    ActionExecuted, ActionExecutionRejected, BotUttered, Event, Restarted, SessionStarted, UserUttered,
+    ActionExecuted, ActionExecutionRejected, BotUttered, Event, Restarted, SessionStarted, SlotSet, UserUttered,
     UserUtteranceReverted,
 )
 from bot.core.handoff_port import HandoffPort
@@ -29,7 +29,7 @@ from bot.core.nlg import NaturalLanguageGenerator
 from bot.core.policies.ensemble import PolicyEnsemble
 from bot.core.redaction import redact_turn
 from bot.core.tracker import ACTION_LISTEN, DialogueStateTracker
-from bot.training_data.domain import Domain
+from bot.training_data.domain import HANDOFF_REASON_SLOT, Domain
 from bot.training_data.stories import parse_intent_trigger
 
 logger = logging.getLogger(__name__)
@@ -139,12 +139,18 @@ class MessageProcessor:
                                     redact_turn(new_events, self.sensitive_slots, requested_slot))
             return [_channel_message(e, message.sender_id) for e in new_events if isinstance(e, BotUttered)]
 
-    async def execute_action(self, sender_id: str, action_name: str, channel: str = "rest") -> list[dict]:
-        """Run an action as if predicted (Rasa's ``/conversations/{id}/execute``), then continue the turn."""
+    async def execute_action(self, sender_id: str, action_name: str, channel: str = "rest",
+                             slots: dict[str, Any] | None = None) -> list[dict]:
+        """Run an action as if predicted (Rasa's ``/conversations/{id}/execute``), then continue the turn.
+
+        ``slots`` are set first, in the same turn (Rasa's execute endpoint takes none; channels use it).
+        """
         async with self._conversation(sender_id):
             model = self.model
             tracker = await self.get_tracker(sender_id)
             known = len(tracker.events)
+            for name, value in (slots or {}).items():
+                tracker.update(SlotSet(name=name, value=value))
             context = ActionContext(tracker, model.domain, NaturalLanguageGenerator(model.domain), self.runner,
                                     self.handoff, channel)
             if await self._run_action(context, action_name, "request", 1.0):
@@ -152,6 +158,13 @@ class MessageProcessor:
             new_events = tracker.events[known:]
             await self.store.append(sender_id, new_events)
             return [_channel_message(e, sender_id) for e in new_events if isinstance(e, BotUttered)]
+
+    async def escalate(self, sender_id: str, reason: str, channel: str = "rest") -> list[dict]:
+        """Hand the caller to a person for a reason the channel saw (keypad 0, repeated silence).
+
+        ``handoff_reason`` is set before ``action_handoff`` runs, so the summary and metrics name it.
+        """
+        return await self.execute_action(sender_id, "action_handoff", channel, {HANDOFF_REASON_SLOT: reason})
 
     async def _start_session_if_needed(self, context: ActionContext) -> None:
         tracker = context.tracker
