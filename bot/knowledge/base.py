@@ -51,6 +51,18 @@ class KnowledgeBase:
         self.content_hash: str | None = None
         self._reloading = threading.Lock()
 
+    @classmethod
+    def for_project(cls, root: Path, helpline_settings: dict, models_dir: Path) -> "KnowledgeBase | None":
+        """The project's knowledge base per ``helpline: knowledge:``; None if it has no articles folder."""
+        config = KnowledgeConfig.from_dict(helpline_settings.get("knowledge"))
+        folder = root / config.folder
+        return cls(folder, models_dir, config) if folder.is_dir() else None
+
+    def validate(self) -> ReloadResult:
+        """Check the articles on disk without building anything."""
+        report = load_articles(self.folder).report
+        return ReloadResult(report.ok, report.errors, report.warnings)
+
     @property
     def encoder(self):
         if self._encoder is None:
