@@ -48,16 +48,28 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def letters(number: int) -> str:
+    """A made-up word for a number: 0 -> "qa", 27 -> "qbb" (letters only, so the tokenizer keeps it whole)."""
+    word = ""
+    while True:
+        number, digit = divmod(number, 26)
+        word = chr(ord("a") + digit) + word
+        if number == 0:
+            return "q" + word
+
+
 def synthetic_articles(n_passages: int, rng: np.random.Generator) -> list[Article]:
-    words = np.array([f"w{i}" for i in range(VOCABULARY)])
+    """Articles of a 5-word title, three 8-word questions and a 30-word answer, Zipf-distributed words."""
     weights = 1.0 / np.arange(1, VOCABULARY + 1)
-    weights /= weights.sum()
+    lengths = [5, 8, 8, 8, 30]
+    n_articles = n_passages // PASSAGES_PER_ARTICLE
+    drawn = iter(rng.choice(VOCABULARY, n_articles * sum(lengths), p=weights / weights.sum()).tolist())
 
     def text(n: int) -> str:
-        return " ".join(rng.choice(words, n, p=weights))
+        return " ".join(letters(next(drawn)) for _ in range(n))
 
     return [Article(id=f"a{i}", title=text(5), questions=(text(8), text(8), text(8)), skill="general",
-                    answer=text(30)) for i in range(n_passages // PASSAGES_PER_ARTICLE)]
+                    answer=text(30)) for i in range(n_articles)]
 
 
 def percentiles(samples: list[float]) -> dict:
@@ -68,7 +80,7 @@ def percentiles(samples: list[float]) -> dict:
 def measure_search(n_passages: int, config: KnowledgeConfig, rng: np.random.Generator) -> dict:
     articles = synthetic_articles(n_passages, rng)
     before = rss_mb()
-    vectors = rng.standard_normal((n_passages, DIM)).astype(np.float32)
+    vectors = rng.standard_normal((n_passages, DIM), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # building the graph may use both cores
     started = time.perf_counter()

@@ -160,6 +160,9 @@ async def test_a_near_miss_asks_which_article_was_meant(kb_client):
     slots = (await tracker(kb_client, "kb2"))["slots"]
     assert slots["knowledge_outcome"] == "clarify" and slots["knowledge_article"] is None
     assert slots["knowledge_candidates"] == ["returns-policy", "returns-label"]
+    reply = await say(kb_client, "kb2", "the label one")
+    assert "prepaid label" in reply
+    assert (await tracker(kb_client, "kb2"))["slots"]["knowledge_article"] == "returns-label"
 
 
 async def test_an_unknown_question_offers_a_person(kb_client):

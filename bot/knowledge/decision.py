@@ -31,8 +31,8 @@ def decide(hits: list[Hit], config: KnowledgeConfig) -> Decision:
     return Decision(MISS, (hits[0],))
 
 
-def choose(reply: str, candidates: list[Hit]) -> Hit | None:
-    """The candidate a reply to "do you mean A or B?" picks by position ("the first one", "the second")."""
+def choose(reply: str, candidates: list[str]) -> str | None:
+    """The candidate a reply to "is that about A or B?" picks by position ("the first one", "the second")."""
     words = set(reply.lower().replace("'", "").split())
     if words & {"first", "former", "1st"}:
         return candidates[0]

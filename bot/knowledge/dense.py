@@ -13,8 +13,8 @@ import faiss
 import numpy as np
 
 HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_EF_CONSTRUCTION = 40
+HNSW_EF_SEARCH = 64
 
 faiss.omp_set_num_threads(1)
 
@@ -37,6 +37,14 @@ class DenseIndex:
     @property
     def kind(self) -> str:
         return "hnsw" if isinstance(self._index, faiss.IndexHNSWFlat) else "exact"
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The stored passage vectors, read in place (no second copy in memory); valid while this index lives."""
+        flat = faiss.downcast_index(self._index.storage) if isinstance(self._index, faiss.IndexHNSWFlat) \
+            else self._index
+        n, dim = int(flat.ntotal), int(flat.d)
+        return faiss.rev_swig_ptr(flat.get_xb(), n * dim).reshape(n, dim) if n else np.zeros((0, dim), np.float32)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)

@@ -28,7 +28,7 @@ import numpy as np
 
 from bot.knowledge.articles import Article
 from bot.knowledge.dense import DenseIndex
-from bot.knowledge.lexical import LexicalIndex
+from bot.knowledge.lexical import LexicalIndex, words
 
 DENSE_CANDIDATES = 64
 LEXICAL_CANDIDATES = 24
@@ -85,11 +85,11 @@ class Hit:
 
 
 class KnowledgeIndex:
-    def __init__(self, articles: list[Article], vectors: np.ndarray, dense: DenseIndex, lexical: LexicalIndex,
-                 lexical_weight: float, calibration: Calibration = Calibration()):
+    def __init__(self, articles: list[Article], dense: DenseIndex, lexical: LexicalIndex, lexical_weight: float,
+                 calibration: Calibration = Calibration()):
         self.articles = articles
         self.passages = [p for number, a in enumerate(articles) for p in article_passages(a, number)]
-        self.vectors = vectors
+        self.vectors = dense.vectors  # one row per passage, read from FAISS's storage (not a second copy)
         self.passage_article = np.array([p.article for p in self.passages], dtype=np.int64)
         counts = np.bincount(self.passage_article, minlength=len(articles))
         self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -103,7 +103,7 @@ class KnowledgeIndex:
     def build(cls, articles: list[Article], vectors: np.ndarray, lexical_weight: float, hnsw_above: int,
               calibration: Calibration = Calibration()) -> "KnowledgeIndex":
         """``vectors``: one row per passage, in ``article_passages`` order."""
-        return cls(articles, vectors, DenseIndex.build(vectors, hnsw_above),
+        return cls(articles, DenseIndex.build(vectors, hnsw_above),
                    LexicalIndex.build([article_text(a) for a in articles]), lexical_weight, calibration)
 
     def __len__(self) -> int:
@@ -115,26 +115,26 @@ class KnowledgeIndex:
             return []
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        lexical = self.lexical.scores(query)
+        tokens = words(query)
+        lexical = self.lexical.scores(tokens)
         standout = lexical_standout(lexical)
         _, passage_ids = self.dense.search(vector, min(len(self.passages), max(DENSE_CANDIDATES, 8 * k)))
         candidates = set(self.passage_article[passage_ids[passage_ids >= 0]].tolist())
         n_lexical = min(len(self.articles), max(LEXICAL_CANDIDATES, 4 * k))
         candidates.update(np.argpartition(-lexical, n_lexical - 1)[:n_lexical].tolist())
-        rows = []
-        for number in candidates:
-            start, end = self.starts[number], self.ends[number]
-            similarities = self.vectors[start:end] @ vector
-            best = int(np.argmax(similarities))
-            dense = float(similarities[best])
-            fused = dense + self.lexical_weight * float(standout[number])
-            key = {"fused": fused, "dense": dense, "lexical": float(lexical[number])}[method]
-            rows.append((key, fused, dense, float(lexical[number]), number, start + best))
-        rows.sort(key=lambda row: (-row[0], row[4]))
+        numbers = np.fromiter(sorted(candidates), dtype=np.int64)
+        counts = self.ends[numbers] - self.starts[numbers]
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        rows = np.repeat(self.starts[numbers] - offsets, counts) + np.arange(int(counts.sum()))
+        similarities = self.vectors[rows] @ vector  # every passage of every candidate, in one product
+        dense = np.maximum.reduceat(similarities, offsets)
+        fused = dense + self.lexical_weight * standout[numbers]
+        key = {"fused": fused, "dense": dense, "lexical": lexical[numbers]}[method]
         hits = []
-        for _, fused, dense, lexical_score, number, passage in rows[:k]:
-            article = self.articles[number]
-            hits.append(Hit(article, float(self.calibration.probability(fused)), fused, dense, lexical_score,
-                            self.passages[passage].text, self.passages[passage].kind,
-                            self.lexical.matched_terms(query, article_text(article))))
+        for i in np.lexsort((numbers, -key))[:k]:
+            number = int(numbers[i])
+            best = int(self.starts[number]) + int(np.argmax(similarities[offsets[i]:offsets[i] + counts[i]]))
+            hits.append(Hit(self.articles[number], float(self.calibration.probability(fused[i])), float(fused[i]),
+                            float(dense[i]), float(lexical[number]), self.passages[best].text,
+                            self.passages[best].kind, self.lexical.matched_terms(tokens, number)))
         return hits

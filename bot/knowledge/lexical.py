@@ -1,8 +1,9 @@
 """BM25 over article text: finds product codes, model numbers and rare names that embeddings smooth over.
 
 Two fields are scored: words (so "NW-4410", "nw 4410", "n w forty four ten"
-all become ``nw 4410``) and character trigrams of words (so "kestral" still
-meets "kestrel"). Each field's score is divided by what a document of average
+all become ``nw 4410``) and, for query words the index has never seen,
+character trigrams (so "kestral" still meets "kestrel"; known words match
+exactly, which also keeps the long trigram postings out of most queries). Each field's score is divided by what a document of average
 length containing every query term once would score (unknown terms count with
 the highest idf), which puts it on a fixed scale, about 0..1: the share of the
 query's information the article contains. Unlike
@@ -49,10 +50,10 @@ def _stem(token: str) -> str:
     return token
 
 
-def trigrams(text: str) -> list[str]:
+def trigrams(tokens: list[str]) -> list[str]:
     """Character trigrams of each word with boundary marks: ``kestrel`` -> ``#ke kes ... el#``."""
     grams = []
-    for word in words(text):
+    for word in tokens:
         if word.isdigit():
             grams.append(word)  # numbers match whole or not at all
             continue
@@ -84,6 +85,14 @@ class BM25:
         self.weights = sp.csc_matrix((data * np.repeat(self.idf, df), tf.indices, tf.indptr), shape=tf.shape)
         self.n_docs = n_docs
 
+    def contains(self, term: str, document: int) -> bool:
+        column = self.vocabulary.get(term)
+        if column is None:
+            return False
+        postings = self.weights.indices[self.weights.indptr[column]:self.weights.indptr[column + 1]]
+        position = int(np.searchsorted(postings, document))
+        return position < len(postings) and postings[position] == document
+
     def scores(self, terms: list[str]) -> tuple[np.ndarray, float]:
         """BM25 of every document, and what a document of average length matching each query term once scores."""
         scores = np.zeros(self.n_docs, dtype=np.float32)
@@ -110,17 +119,20 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str], gram_weight: float = 0.3) -> "LexicalIndex":
-        return cls(BM25([words(t) for t in texts]), BM25([trigrams(t) for t in texts]), gram_weight)
+        tokens = [words(t) for t in texts]
+        return cls(BM25(tokens), BM25([trigrams(t) for t in tokens]), gram_weight)
 
-    def scores(self, query: str) -> np.ndarray:
-        word_scores, word_ceiling = self.word_bm25.scores(words(query))
-        gram_scores, gram_ceiling = self.gram_bm25.scores(trigrams(query))
+    def scores(self, query: str | list[str]) -> np.ndarray:
+        """Scores of every document for a query (or its ``words``, to tokenize only once)."""
+        tokens = words(query) if isinstance(query, str) else query
+        word_scores, word_ceiling = self.word_bm25.scores(tokens)
+        unknown = [t for t in tokens if t not in self.word_bm25.vocabulary]  # misspelt or never seen
+        gram_scores, gram_ceiling = self.gram_bm25.scores(trigrams(unknown))
         result = (1 - self.gram_weight) * word_scores / max(word_ceiling, 1e-6)
         if self.gram_weight:
             result += self.gram_weight * gram_scores / max(gram_ceiling, 1e-6)
         return result
 
-    def matched_terms(self, query: str, text: str) -> list[str]:
-        """Query words that also occur in ``text`` (to explain a hit)."""
-        present = set(words(text))
-        return sorted({w for w in words(query) if w in present})
+    def matched_terms(self, tokens: list[str], document: int) -> list[str]:
+        """Query words that occur in ``document`` (to explain a hit), read from the postings."""
+        return sorted({w for w in tokens if self.word_bm25.contains(w, document)})

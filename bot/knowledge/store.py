@@ -1,7 +1,8 @@
 """Build the knowledge index and persist it beside the models, keyed by a content hash.
 
-``<models>/knowledge/<hash>/`` holds the passage vectors, the FAISS index and
-the articles with the fitted calibration. The hash covers every article's
+``<models>/knowledge/<hash>/`` holds the FAISS index, the passage vectors
+again as ``.npy`` (memory-mapped when a later build reuses them) and the
+articles with the fitted calibration. The hash covers every article's
 content, the embedding model and the settings that shape the index, so an
 unchanged knowledge base loads without embedding anything. When articles
 change, vectors of unchanged articles are taken from earlier builds and only
@@ -98,9 +99,8 @@ def load_index(path: Path) -> KnowledgeIndex:
     if meta.get("format") != FORMAT_VERSION:
         raise ValueError(f"knowledge index {path} has format {meta.get('format')}, expected {FORMAT_VERSION}")
     articles = [_article(raw) for raw in meta["articles"]]
-    vectors = np.load(path / VECTORS)
     lexical = LexicalIndex.build([article_text(a) for a in articles])
-    return KnowledgeIndex(articles, vectors, DenseIndex.load(path / DENSE), lexical, meta["lexical_weight"],
+    return KnowledgeIndex(articles, DenseIndex.load(path / DENSE), lexical, meta["lexical_weight"],
                           Calibration(**meta["calibration"]))
 
 

@@ -69,19 +69,21 @@ class ActionKnowledge:
 
 
 def _follow_up_choice(text: str, hits: list[Hit], slots: dict, base) -> Decision | None:
-    """After "do you mean A or B?": the candidate the reply names, by position or by the best search hit."""
+    """After "is that about A or B?": the candidate the reply picks by position, or the one it is closer to.
+
+    None (decide afresh) when the reply confidently matches another article: a new question.
+    """
     candidates = slots.get(CANDIDATES_SLOT) or []
     if slots.get(OUTCOME_SLOT) != CLARIFY or not candidates or base is None or base.index is None:
         return None
-    named = [h for h in hits if h.article.id in candidates]
-    by_position = choose(text, [_candidate_hit(base, i) for i in candidates])
-    picked = by_position or (named[0] if named and hits[0].article.id in candidates else None)
-    return Decision(ANSWERED, (picked,)) if picked else None
-
-
-def _candidate_hit(base, article_id: str) -> Hit | None:
-    article = next((a for a in base.index.articles if a.id == article_id), None)
-    return Hit(article, 1.0, 0.0, 0.0, 0.0, article.title, "title") if article else None
+    chosen = choose(text, candidates)
+    if chosen is not None:  # "the first one": the caller's choice is certain, whatever the search says
+        article = next((a for a in base.index.articles if a.id == chosen), None)
+        return Decision(ANSWERED, (Hit(article, 1.0, 0.0, 0.0, 0.0, text, "choice"),)) if article else None
+    if not hits or (hits[0].article.id not in candidates and hits[0].score >= base.config.answer_threshold):
+        return None
+    named = next((hit for hit in hits if hit.article.id in candidates), None)
+    return Decision(ANSWERED, (named,)) if named else None
 
 
 def _next(context: ActionContext, action: str | None) -> list[Event]:
