@@ -49,7 +49,6 @@ class Article:
     valid_until: dt.date | None = None
     details: str = ""
     path: str = ""
-    line: int = 1
 
     @property
     def content_hash(self) -> str:
@@ -105,7 +104,7 @@ def parse_article(path: Path, text: str) -> Article:
         id=article_id, title=_text(meta, "title", path), questions=tuple(_texts(meta, "questions", path, 1)),
         skill=_text(meta, "skill", path), answer=answer, tags=tuple(_texts(meta, "tags", path, 0)),
         valid_until=_date(meta, path), details=body[heading.end():].strip() if heading else "",
-        path=str(path), line=1)
+        path=str(path))
 
 
 def load_articles(folder: Path, today: dt.date | None = None) -> ArticleSet:

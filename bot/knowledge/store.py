@@ -31,7 +31,7 @@ from bot.knowledge.index import Calibration, KnowledgeIndex, article_passages, a
 from bot.knowledge.lexical import LexicalIndex
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_BUILDS = 3
 META, VECTORS, DENSE = "meta.json", "vectors.npy", "dense.faiss"
 Progress = Callable[[str, int, int], None]
