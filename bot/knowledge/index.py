@@ -78,7 +78,7 @@ class Hit:
     score: float          # calibrated: chance that this is the article the caller wants
     fused: float
     dense: float
-    lexical: float        # BM25 on a 0..1 scale (share of the query's information found)
+    lexical: float        # BM25 as the share of the query's information found (about 0..1; repeats go above)
     passage: str          # the passage that matched best (a sample question, the title or the answer)
     passage_kind: str
     terms: list[str] = field(default_factory=list)  # query words found in the article
