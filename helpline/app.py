@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 import bot.crm
+import bot.knowledge
 from bot.channels.rest import add_routes
 from bot.core.actions.custom import ChainedActionRunner, HttpActionRunner, InProcessActionRunner
 from bot.core.handoff_port import HandoffPort, RecordingHandoffPort
@@ -20,6 +21,7 @@ from bot.core.processor import BotModel, MessageProcessor
 from bot.core.tracker_store import create_tracker_store
 from bot.crm.http_directory import HttpDirectory
 from bot.crm.sqlite_directory import SqliteDirectory
+from bot.knowledge.base import KnowledgeBase
 from bot.model_archive import fingerprint, latest_archive, load, read_manifest, train
 from bot.training_data.project import BotProject, load_project
 from helpline.content_reload import ContentReloader
@@ -55,6 +57,21 @@ def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | 
                             settings.sensitive_slots)
 
 
+def open_knowledge(project_root: Path, project: BotProject, settings: Settings) -> KnowledgeBase | None:
+    """The project's knowledge base, indexed and registered for ``action_knowledge``.
+
+    Invalid articles at start-up are logged with file and line and the bot serves
+    without knowledge (questions are offered to a person) until they are fixed.
+    """
+    knowledge = KnowledgeBase.for_project(project_root, project.config.helpline, settings.models_dir)
+    if knowledge is not None:
+        result = knowledge.reload()
+        for issue in [*result.errors, *result.warnings]:
+            logger.warning("knowledge article problem", extra={"problem": str(issue)})
+    bot.knowledge.configure(knowledge)
+    return knowledge
+
+
 def build_app(project_root: Path, model_path: Path | None = None, watch: bool = False) -> web.Application:
     project = load_project(project_root)
     settings = load_settings(project_root, project.config)
@@ -63,7 +80,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     processor = build_processor(model, settings)
     app = web.Application(client_max_size=1024 * 1024)
     add_routes(app, processor)
-    reloader = ContentReloader(project_root, settings.models_dir)
+    reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
     if watch:
         async def start_watching(app: web.Application):

@@ -40,7 +40,9 @@ def _validate_or_exit(project) -> None:
 def cmd_validate(args) -> None:
     from bot.validation import validate_project
 
-    report = validate_project(_project(args))
+    project = _project(args)
+    report = validate_project(project)
+    _add_knowledge_issues(project, args, report)
     for issue in [*report.errors, *report.warnings]:
         print(issue)
     print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
@@ -83,7 +85,7 @@ def cmd_run(args) -> None:
 
 def cmd_shell(args) -> None:
     from bot.core.processor import UserMessage
-    from helpline.app import build_processor, configure_crm, ensure_model
+    from helpline.app import build_processor, configure_crm, ensure_model, open_knowledge
     from bot.model_archive import load
     from helpline.settings import load_settings
 
@@ -92,6 +94,7 @@ def cmd_shell(args) -> None:
     settings.tracker_store = "memory"
     configure_crm(settings)
     processor = build_processor(load(ensure_model(project, settings, StageProgress())), settings)
+    open_knowledge(Path(args.project), project, settings)
     sender = f"shell-{os.getpid()}"
     print("Type a message (Ctrl-D to quit). Keypad input: /inform{\"digits\": \"1234\"}")
 
@@ -141,6 +144,61 @@ def _test_nlu(args) -> None:
     print(format_report(report))
 
 
+def _knowledge_base(project, args):
+    from bot.knowledge.base import KnowledgeBase
+    from helpline.settings import load_settings
+
+    settings = load_settings(Path(args.project), project.config)
+    return KnowledgeBase.for_project(Path(args.project), project.config.helpline, settings.models_dir)
+
+
+def _add_knowledge_issues(project, args, report) -> None:
+    """``helpline validate`` checks the knowledge articles too."""
+    knowledge = _knowledge_base(project, args)
+    if knowledge is not None:
+        result = knowledge.validate()
+        for issue in [*result.errors, *result.warnings]:
+            report.add(issue)
+
+
+def cmd_kb(args) -> None:
+    """``helpline kb validate|build|search``: the knowledge articles in ``knowledge/``."""
+    from bot.knowledge.decision import decide
+
+    knowledge = _knowledge_base(_project(args), args)
+    if knowledge is None:
+        sys.exit("error: this project has no knowledge folder (helpline: knowledge: folder: in config.yml)")
+    if args.action == "validate":
+        result = knowledge.validate()
+        for issue in [*result.errors, *result.warnings]:
+            print(issue)
+        print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)")
+        sys.exit(0 if result.ok else 1)
+    progress = StageProgress()
+    started = time.time()
+    result = knowledge.reload(progress)
+    progress.close()
+    for issue in [*result.errors, *result.warnings]:
+        print(issue, file=sys.stderr)
+    if not result.ok:
+        sys.exit(f"knowledge validation failed with {len(result.errors)} error(s); nothing was built")
+    build = result.build
+    if args.action == "build":
+        print(f"indexed {build.articles} articles in {time.time() - started:.1f} s: {build.embedded_articles} "
+              f"embedded, {build.reused_articles} unchanged ({build.path})")
+        return
+    if not args.query:
+        sys.exit("error: kb search needs a query, e.g. helpline kb search \"do you ship to canada\"")
+    hits = knowledge.search(args.query, args.top)
+    for rank, hit in enumerate(hits, start=1):
+        print(f"{rank}. {hit.article.id} ({hit.article.title}): score {hit.score:.2f}, fused {hit.fused:.3f}")
+        print(f"   dense {hit.dense:.3f}, best {hit.passage_kind}: \"{hit.passage}\"")
+        print(f"   bm25 {hit.lexical:.3f}, matched terms: {', '.join(hit.terms) or '-'}")
+    decision = decide(hits, knowledge.config)
+    print(f"decision: {decision.outcome}" + (f" ({', '.join(h.article.id for h in decision.hits)})"
+                                             if decision.hits else ""))
+
+
 def main(argv: list[str] | None = None) -> None:
     from helpline.logs import configure_logging
 
@@ -167,6 +225,11 @@ def main(argv: list[str] | None = None) -> None:
     test.add_argument("--nlu", help="NLU test data file (default: a held-out split of the training data)")
     test.add_argument("--split", type=float, default=0.2, help="held-out fraction when --nlu is not given")
     test.set_defaults(func=cmd_test)
+    kb = commands.add_parser("kb", help="knowledge articles: validate, build the index, or search it")
+    kb.add_argument("action", choices=["validate", "build", "search"])
+    kb.add_argument("query", nargs="?", help="what a caller might ask (for search)")
+    kb.add_argument("--top", type=int, default=5, help="how many articles search shows")
+    kb.set_defaults(func=cmd_kb)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     from bot.model_archive import ModelLoadError

@@ -403,7 +403,7 @@ def test_domain_lists_exactly_the_custom_actions(executor):
 @pytest.mark.parametrize("path, key", [("nlu_data/rules.yml", "rules"), ("nlu_data/stories.yml", "stories"),
                                        ("tests/stories/test_demo_stories.yml", "stories")])
 def test_conversations_use_only_known_intents_actions_and_slots(path, key):
-    built_in = {"action_handoff", "action_deactivate_loop", "action_listen"}
+    built_in = {"action_handoff", "action_deactivate_loop", "action_listen", "action_knowledge"}
     known_actions = set(DOMAIN["actions"]) | set(DOMAIN["responses"]) | set(DOMAIN["forms"]) | built_in
     known_intents = set(DOMAIN["intents"]) | {"nlu_fallback"}
     known_slots = set(DOMAIN["slots"]) | {"requested_slot"}

@@ -22,8 +22,6 @@ Why this design (BANKING77, 2-core CPU; see ``bench/nlu_banking77.py``):
 from __future__ import annotations
 
 import copy
-import hashlib
-import io
 import json
 import math
 import os
@@ -42,13 +40,12 @@ from scipy.special import log_softmax, softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.nlu.embedder import SentenceEmbedder, fast_tokenizer, get_embedder, model_name, resolve_threads
+from bot.nlu.onnx_graphs import cache_file, export_graph, open_session, read_cached, store_graph
 
 Progress = Callable[[str, int, int], None]
 FORMAT_VERSION = 1
 ARTIFACTS = ("meta.json", "top_layers.npz", "heads.npz", "tfidf.joblib")
 ENCODE_BATCH = 64
-GRAPH_CACHE_ENV = "HELPLINE_CACHE_DIR"
-GRAPH_CACHE_KEEP = 8
 
 
 @dataclass(frozen=True)
@@ -156,53 +153,17 @@ class _Encoder(torch.nn.Module):
 
 def _export_onnx(encoder: _Encoder) -> bytes:
     """The encoder (frozen base + tuned top layers) as an ONNX graph."""
-    encoder.eval()
-    example = (torch.tensor([[101, 2023, 102]]), torch.ones(1, 3, dtype=torch.int64))
-    buffer = io.BytesIO()
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript-based exporter warns that it is legacy
-        torch.onnx.export(encoder, example, buffer, input_names=["input_ids", "attention_mask"],
-                          output_names=["linear_features", "tuned_features"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"}})
-    return buffer.getvalue()
-
-
-def _open_session(graph: bytes, num_threads: int):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = num_threads
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    return export_graph(encoder, ["linear_features", "tuned_features"])
 
 
 def _graph_cache_file(directory: Path) -> Path:
     """Where the exported graph of the classifier saved in ``directory`` is cached.
 
-    Exporting takes seconds and needs the base model loaded, which would slow
-    every server start; archives stay small because the graph (the size of
-    the base model) lives in this cache instead, keyed by the saved weights and
-    the exporter's version.
+    Archives stay small because the graph (the size of the base model) lives in
+    this cache instead, keyed by the saved weights and the exporter's version.
     """
-    digest = hashlib.sha256(torch.__version__.encode())
-    for name in ("meta.json", "top_layers.npz"):
-        digest.update((directory / name).read_bytes())
-    cache = Path(os.environ.get(GRAPH_CACHE_ENV) or Path.home() / ".cache" / "helpline" / "onnx")
-    return cache / f"{digest.hexdigest()[:32]}.onnx"
-
-
-def _store_graph(path: Path, graph: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        partial.write_bytes(graph)
-        partial.replace(path)
-        graphs = sorted(path.parent.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in graphs[GRAPH_CACHE_KEEP:]:  # each graph is the size of the base model
-            stale.unlink(missing_ok=True)
-    except OSError:  # a read-only home only costs the next start its export
-        pass
+    return cache_file([torch.__version__.encode(), *((directory / name).read_bytes()
+                                                     for name in ("meta.json", "top_layers.npz"))])
 
 
 # --- linear models -------------------------------------------------------------------------------
@@ -309,7 +270,7 @@ class IntentClassifier:
         finally:
             torch.set_num_threads(previous_threads)
         self._graph = _export_onnx(self._encoder())
-        self._session = _open_session(self._graph, self.embedder.num_threads)
+        self._session = open_session(self._graph, self.embedder.num_threads)
 
     def _train(self, texts: list[str], y: np.ndarray, report: Progress) -> None:
         torch.manual_seed(self.config.seed)
@@ -436,7 +397,7 @@ class IntentClassifier:
                  **{k: v.detach().numpy() for k, v in self._top.state_dict().items()})
         np.savez(directory / "heads.npz", **self._heads)
         joblib.dump(self._ngrams, directory / "tfidf.joblib")
-        _store_graph(_graph_cache_file(directory), self._graph)
+        store_graph(_graph_cache_file(directory), self._graph)
 
     @classmethod
     def load(cls, directory: Path, embedder: SentenceEmbedder | None = None) -> "IntentClassifier":
@@ -458,12 +419,11 @@ class IntentClassifier:
             classifier._heads = {k: heads[k] for k in heads.files}
         classifier._ngrams = joblib.load(directory / "tfidf.joblib")
         cached = _graph_cache_file(directory)
-        if cached.is_file():
-            graph = cached.read_bytes()
-        else:
+        graph = read_cached(cached)
+        if graph is None:
             graph = _export_onnx(classifier._encoder_from(directory))
-            _store_graph(cached, graph)
-        classifier._session = _open_session(graph, embedder.num_threads if embedder else resolve_threads())
+            store_graph(cached, graph)
+        classifier._session = open_session(graph, embedder.num_threads if embedder else resolve_threads())
         return classifier
 
     def _encoder_from(self, directory: Path) -> _Encoder:

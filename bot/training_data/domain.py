@@ -30,6 +30,7 @@ DEFAULT_ACTIONS = [
     "action_back",
     "action_extract_slots",
     "action_handoff",
+    "action_knowledge",
 ]
 SLOT_TYPES = {"text", "bool", "categorical", "float", "list", "any"}
 MAPPING_TYPES = {"from_entity", "from_text", "from_intent", "from_trigger_intent", "custom"}

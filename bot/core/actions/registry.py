@@ -7,6 +7,7 @@ from bot.core.actions.builtin import (
     ActionSessionStart, CustomAction, NoOpAction, ResponseAction,
 )
 from bot.core.actions.form import FormAction
+from bot.core.actions.knowledge import ActionKnowledge
 from bot.core.actions.two_stage_fallback import TwoStageFallbackAction
 from bot.core.tracker import ACTION_LISTEN
 from bot.training_data.domain import Domain
@@ -15,7 +16,7 @@ _DEFAULTS = {a.name: a for a in (
     NoOpAction(ACTION_LISTEN), ActionRestart(), ActionSessionStart(), ActionDefaultFallback(), ActionDeactivateLoop(),
     ActionBack(), ActionHandoff(), NoOpAction("action_revert_fallback_events"), NoOpAction("action_extract_slots"),
     NoOpAction("action_unlikely_intent"),
-    TwoStageFallbackAction(),
+    TwoStageFallbackAction(), ActionKnowledge(),
 )}
 
 
