@@ -215,3 +215,34 @@ def test_knowledge_misses_and_skill_routing():
         == "orders"
     assert POLICY.skill_for(state(("hi", "greet", 0.9))) == "general"
     assert POLICY.skill_for(state(("hi", "greet", 0.9), slots={"knowledge_skill": "billing"})) == "billing"
+
+
+async def test_port_posts_the_summary_to_the_crm_webhook_and_vips_go_first(tmp_path):
+    from aiohttp import web
+
+    from bot.core.handoff_port import HandoffRequest
+    from handoff.port import ACDHandoffPort
+
+    received: list[dict] = []
+
+    async def crm(request):
+        received.append(await request.json())
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/hooks/handoff", crm)
+    async with TestServer(app) as server:
+        acd = ACD(SqliteStore(tmp_path / "acd.sqlite3"), [QueueConfig("general", "general")])
+        port = ACDHandoffPort(acd, POLICY, {"pin"}, vip_priority=10, webhook=str(server.make_url("/hooks/handoff")))
+        regular = state(("help me", "greet", 0.9), metadata={"caller_number": "+15551112222"})
+        vip = state(("hello", "greet", 0.9), metadata={"caller_number": "+15550000001"})
+        first = await port.request_handoff(HandoffRequest("p1", "caller_request", {**regular, "sender_id": "p1"}))
+        second = await port.request_handoff(HandoffRequest("p2", "vip", {**vip, "sender_id": "p2"}))
+        assert first.accepted and second.accepted and "in line" in first.message
+        assert (await acd.position("p2"))[0] == 1 and (await acd.position("p1"))[0] == 2
+        again = await port.request_handoff(HandoffRequest("p1", "caller_request", {**regular, "sender_id": "p1"}))
+        assert again.message == "You are number 2 in line. Our team will be with you as soon as someone is free."
+        await asyncio.wait_for(asyncio.gather(*port._webhook_tasks), 5)
+    assert [r["summary"]["call_id"] for r in received] == ["p1", "p2"]
+    assert received[1]["summary"]["caller"]["vip"] is True
+    jsonschema.validate(received[0]["summary"], SCHEMA)
