@@ -75,10 +75,12 @@ class ACD:
         await self.store.save_agent(agent)
 
     async def set_agent_state(self, agent_id: str, state: str) -> bool:
-        """Agent-chosen state changes: available, away, offline (not while on a call)."""
+        """Agent-chosen state changes: available, away, offline (not while on a call). A pending offer is dropped."""
         now = self.clock()
+        stored = await self.store.get_agent(agent_id)
+        pending = stored.offered_call if stored is not None and state != AVAILABLE else None
 
-        def change(_, agent: Agent | None) -> bool:
+        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
             if agent is None or agent.state == ON_CALL or state not in (AVAILABLE, AWAY, OFFLINE, WRAP_UP):
                 return False
             if state == AVAILABLE and agent.state != AVAILABLE:
@@ -87,9 +89,11 @@ class ACD:
             agent.state, agent.state_since, agent.heartbeat = state, now, now
             if state != AVAILABLE:
                 agent.offered_call = None
+                if call is not None and agent.id in call.offered_to:
+                    call.offered_to.remove(agent.id)
             return True
 
-        changed = await self.store.update(None, agent_id, change)
+        changed = await self.store.update(pending, agent_id, change)
         if changed:
             await self._agent_event(agent_id, "state", state=state)
             self.wake()

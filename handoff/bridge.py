@@ -8,12 +8,17 @@ caller audio goes to that agent's desk over its WebSocket and the agent's audio
 comes back through ``leg.send_agent_audio``. Past the queue's max wait the
 caller may press 1 for a callback or 2 for voicemail.
 
+With several gateway processes on Redis, the agent's desk may be connected to
+another process than the caller's leg: audio then crosses over the store's bus
+(``agent-audio:<agent>`` towards the desk, ``agent-mic:<agent>`` back).
+
 ``CallerLeg`` mirrors ``voice_gateway.agent_bridge.CallerLeg`` structurally
 (handoff does not import the gateway; the composition root wires the two).
 """
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import wave
 from pathlib import Path
@@ -55,6 +60,7 @@ class ACDAgentBridge:
         self._followers: dict[str, asyncio.Task] = {}
         self._voicemail: dict[str, tuple[bytearray, int]] = {}
         self._callback_offered: set[str] = set()
+        self._mic_relays: dict[str, asyncio.Task] = {}
 
     # --- AgentBridge -------------------------------------------------------------
     async def caller_joined(self, leg: CallerLeg) -> None:
@@ -69,7 +75,9 @@ class ACDAgentBridge:
             buffer.extend(pcm16)
             self._voicemail[call_id] = (buffer, sample_rate)
         elif call_id in self.agent_of:
-            await self.desks.send_audio(self.agent_of[call_id], call_id, pcm16, sample_rate)
+            agent_id = self.agent_of[call_id]
+            if not await self.desks.send_audio(agent_id, call_id, pcm16, sample_rate):
+                await self.acd.store.publish(f"agent-audio:{agent_id}", encode_audio(call_id, pcm16, sample_rate))
 
     async def caller_dtmf(self, call_id: str, digit: str) -> None:
         leg = self.legs.get(call_id)
@@ -84,7 +92,7 @@ class ACDAgentBridge:
 
     async def caller_left(self, call_id: str, reason: str) -> None:
         self.legs.pop(call_id, None)
-        self.agent_of.pop(call_id, None)
+        self._disconnect_agent(call_id)
         self._callback_offered.discard(call_id)
         follower = self._followers.pop(call_id, None)
         if follower:
@@ -101,6 +109,8 @@ class ACDAgentBridge:
         leg = self.legs.get(call_id) if call_id else None
         if leg is not None:
             await leg.send_agent_audio(pcm16, sample_rate)
+        else:  # the caller's leg may live in another gateway process
+            await self.acd.store.publish(f"agent-mic:{agent_id}", encode_audio(call_id, pcm16, sample_rate))
 
     # --- internals -----------------------------------------------------------------
     async def _follow(self, leg: CallerLeg, ready: asyncio.Event) -> None:
@@ -113,7 +123,7 @@ class ACDAgentBridge:
                 if call is None:
                     return
                 if call.state == CONNECTED:
-                    self.agent_of[call_id] = call.agent_id
+                    await self._connect_agent(leg, call.agent_id)
                 else:
                     await self._announce_position(leg)
                 interval = self.acd.queue(call.queue).announce_interval
@@ -136,14 +146,14 @@ class ACDAgentBridge:
     async def _on_event(self, leg: CallerLeg, event: dict) -> bool:
         kind, call_id = event.get("type"), leg.call_id
         if kind == "connected":
-            self.agent_of[call_id] = event["agent_id"]
             await leg.say(announcements.CONNECTING)
+            await self._connect_agent(leg, event["agent_id"])
         elif kind == "requeued":
-            self.agent_of.pop(call_id, None)
+            self._disconnect_agent(call_id)
             await leg.say(announcements.REQUEUED)
             await leg.play_hold()
         elif kind == "transferred":
-            self.agent_of.pop(call_id, None)
+            self._disconnect_agent(call_id)
             await leg.say(announcements.transferring(event["queue"]))
             await leg.play_hold()
         elif kind == "callback_offer":
@@ -151,10 +161,35 @@ class ACDAgentBridge:
             await leg.say(announcements.CALLBACK_OFFER)
             await leg.play_hold()
         elif kind == "ended":
-            self.agent_of.pop(call_id, None)
+            self._disconnect_agent(call_id)
             await leg.hang_up("agent_ended")
             return False
         return True
+
+    async def _connect_agent(self, leg: CallerLeg, agent_id: str) -> None:
+        """Route audio between the leg and the agent, also when the agent's desk is in another process."""
+        self._disconnect_agent(leg.call_id)
+        self.agent_of[leg.call_id] = agent_id
+        ready = asyncio.Event()
+        self._mic_relays[leg.call_id] = asyncio.create_task(self._relay_agent_mic(leg, agent_id, ready))
+        await ready.wait()
+
+    def _disconnect_agent(self, call_id: str) -> None:
+        self.agent_of.pop(call_id, None)
+        relay = self._mic_relays.pop(call_id, None)
+        if relay:
+            relay.cancel()
+
+    async def _relay_agent_mic(self, leg: CallerLeg, agent_id: str, ready: asyncio.Event) -> None:
+        try:
+            async with self.acd.store.subscribe(f"agent-mic:{agent_id}") as frames:
+                ready.set()
+                while True:
+                    frame = await frames.get()
+                    if frame.get("call_id") in (leg.call_id, None):
+                        await leg.send_agent_audio(*decode_audio(frame))
+        finally:
+            ready.set()
 
     async def _announce_position(self, leg: CallerLeg) -> None:
         place = await self.acd.position(leg.call_id)
@@ -172,3 +207,12 @@ class ACDAgentBridge:
             out.setframerate(rate)
             out.writeframes(bytes(buffer))
         await self.acd.take_voicemail(call_id, str(path), len(buffer) / 2 / rate)
+
+
+def encode_audio(call_id: str | None, pcm16: bytes, sample_rate: int) -> dict:
+    """An audio frame as a bus event (the bus carries JSON)."""
+    return {"call_id": call_id, "sample_rate": sample_rate, "pcm16": base64.b64encode(pcm16).decode("ascii")}
+
+
+def decode_audio(frame: dict) -> tuple[bytes, int]:
+    return base64.b64decode(frame["pcm16"]), int(frame["sample_rate"])

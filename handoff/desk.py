@@ -20,6 +20,7 @@ from typing import Awaitable, Callable
 from aiohttp import WSMsgType, web
 
 from handoff.acd import ACD, UnknownQueue
+from handoff.bridge import decode_audio
 from handoff.kpis import supervisor_view
 from handoff.model import WAITING, to_dict
 
@@ -111,8 +112,10 @@ class Desk:
             await previous.close(message=b"logged in elsewhere")
         self.hub.sockets[agent_id] = socket
         self.hub.formats.pop(agent_id, None)
-        async with self.acd.store.subscribe(f"agent:{agent_id}") as events:
+        async with self.acd.store.subscribe(f"agent:{agent_id}") as events, \
+                self.acd.store.subscribe(f"agent-audio:{agent_id}") as remote_audio:
             forward = asyncio.create_task(self._forward(events, socket))
+            relay = asyncio.create_task(self._relay_audio(agent_id, remote_audio))
             try:
                 await self.acd.heartbeat(agent_id)
                 await socket.send_json({"type": "hello", "agent": to_dict(await self.acd.store.get_agent(agent_id))})
@@ -123,6 +126,7 @@ class Desk:
                         await self._command(agent_id, socket, message.data)
             finally:
                 forward.cancel()
+                relay.cancel()
                 if self.hub.sockets.get(agent_id) is socket:
                     del self.hub.sockets[agent_id]
                     await self.acd.agent_disconnected(agent_id)
@@ -131,6 +135,13 @@ class Desk:
     async def _forward(self, events: asyncio.Queue, socket: web.WebSocketResponse) -> None:
         while not socket.closed:
             await socket.send_json(await events.get())
+
+    async def _relay_audio(self, agent_id: str, frames: asyncio.Queue) -> None:
+        """Caller audio from a leg held by another gateway process (Redis)."""
+        while True:
+            frame = await frames.get()
+            pcm16, sample_rate = decode_audio(frame)
+            await self.hub.send_audio(agent_id, frame["call_id"], pcm16, sample_rate)
 
     async def _command(self, agent_id: str, socket: web.WebSocketResponse, raw: str) -> None:
         """One desk command; a malformed one gets an error back and changes nothing."""

@@ -16,6 +16,7 @@ from handoff.config import HandoffSettings, load_handoff_settings
 from handoff.desk import Desk, DeskHub
 from handoff.port import ACDHandoffPort
 from handoff.store import create_store
+from handoff.store.base import ACDStore
 
 
 @dataclass
@@ -46,13 +47,13 @@ class HandoffService:
 
 def build_handoff(helpline_config: dict, data_dir: Path, sensitive_slots: set[str],
                   conversations: Callable[[], Awaitable[int]] | None = None,
-                  policy: EscalationPolicy | None = None) -> HandoffService:
+                  policy: EscalationPolicy | None = None, store: ACDStore | None = None) -> HandoffService:
     """From config.yml's ``helpline:`` section (``handoff:`` and ``escalation:``); HELPLINE_HANDOFF_STORE overrides
     the store (e.g. ``redis://127.0.0.1:6379/0`` for every gateway process of a site)."""
     settings = load_handoff_settings(helpline_config.get("handoff"))
     settings.store = os.environ.get("HELPLINE_HANDOFF_STORE", settings.store)
     policy = policy or EscalationPolicy.from_config(helpline_config.get("escalation"))
-    acd = ACD(create_store(settings.store, data_dir), settings.queues, max_no_answer=settings.max_no_answer,
+    acd = ACD(store or create_store(settings.store, data_dir), settings.queues, max_no_answer=settings.max_no_answer,
               presence_timeout=settings.presence_timeout, default_handle_time=settings.default_handle_time)
     hub = DeskHub(settings.passwords)
     bridge = ACDAgentBridge(acd, hub, data_dir / "voicemail")

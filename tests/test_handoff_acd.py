@@ -264,3 +264,30 @@ async def test_wrap_up_then_available_and_estimated_wait_uses_handle_times(store
     await acd.dispatch()
     assert await acd.accept("call-2", "a")
     assert (await store.get_call("call-2")).state == CONNECTED
+
+
+async def test_an_agent_going_away_while_rung_lets_the_call_ring_on(store):
+    clock = Clock()
+    acd = await make_acd(store, clock, [QueueConfig("orders", "orders", "top-down")], agents_abc())
+    await acd.enqueue(QueuedCall("call-1", "orders", "orders"))
+    await acd.dispatch()
+    assert await offered(acd) == {"call-1": "a"}
+    await acd.set_agent_state("a", AWAY)
+    assert (await store.get_call("call-1")).offered_to == []
+    await acd.dispatch()
+    assert await offered(acd) == {"call-1": "b"}
+
+
+async def test_missing_desk_heartbeats_log_the_agent_out(store):
+    clock = Clock()
+    acd = ACD(store, [QueueConfig("orders", "orders")], clock=clock, presence_timeout=30)
+    await acd.register_agent(Agent("a", skills={"orders": 5}))
+    await acd.set_agent_state("a", AVAILABLE)
+    clock.now += 20
+    await acd.heartbeat("a")
+    clock.now += 20
+    await acd.tick()
+    assert (await store.get_agent("a")).state == AVAILABLE
+    clock.now += 11
+    await acd.tick()
+    assert (await store.get_agent("a")).state == OFFLINE
