@@ -35,7 +35,7 @@ SCENARIOS = [  # agents, mean handle time (s), offered load in Erlangs
     {"agents": 10, "handle_time": 180.0, "erlangs": 8.5},
     {"agents": 20, "handle_time": 240.0, "erlangs": 18.0},
 ]
-CALLS, WARM_UP, SEED = 4000, 400, 7
+CALLS, WARM_UP, SEED = 12000, 1000, 7
 
 
 def erlang_c(agents: int, erlangs: float) -> float:
