@@ -100,8 +100,16 @@ class ACD:
         return changed
 
     async def heartbeat(self, agent_id: str) -> None:
+        """The desk is still there (presence): ``tick`` logs out agents whose heartbeats stop."""
         now = self.clock()
-        await self.store.update(None, agent_id, lambda _, a: a is not None and setattr(a, "heartbeat", now) is None)
+
+        def change(_, agent: Agent | None) -> bool:
+            if agent is None:
+                return False
+            agent.heartbeat = now
+            return True
+
+        await self.store.update(None, agent_id, change)
 
     async def agent_disconnected(self, agent_id: str) -> None:
         """The desk went away: log the agent out; a call they had goes back to the head of the queue."""

@@ -46,10 +46,13 @@ def load_handoff_settings(raw: dict[str, Any] | None) -> HandoffSettings:
         agents.append(Agent(str(item["id"]), str(item.get("name") or item["id"]), skills, position))
         passwords[str(item["id"])] = str(item.get("password") or "")
     settings = HandoffSettings(store=raw.get("store"), queues=queues, agents=agents, passwords=passwords)
-    for key in ("max_no_answer", "presence_timeout", "default_handle_time", "vip_priority", "webhook",
-                "service_level_seconds"):
+    for key, kind in (("max_no_answer", int), ("presence_timeout", float), ("default_handle_time", float),
+                      ("vip_priority", int), ("webhook", str), ("service_level_seconds", float)):
         if raw.get(key) is not None:
-            setattr(settings, key, type(getattr(settings, key) or "")(raw[key]))
+            try:
+                setattr(settings, key, kind(raw[key]))
+            except (TypeError, ValueError):
+                raise HandoffConfigError(f"helpline.handoff.{key} must be a {kind.__name__}, not {raw[key]!r}") from None
     settings.alerts.update(raw.get("alerts") or {})
     return settings
 

@@ -291,3 +291,16 @@ async def test_missing_desk_heartbeats_log_the_agent_out(store):
     clock.now += 11
     await acd.tick()
     assert (await store.get_agent("a")).state == OFFLINE
+
+
+def test_config_errors_name_what_is_wrong():
+    from handoff.config import HandoffConfigError, load_handoff_settings
+
+    with pytest.raises(ValueError, match="unknown queue strategy 'random'"):
+        load_handoff_settings({"queues": [{"name": "a", "strategy": "random"}]})
+    with pytest.raises(HandoffConfigError, match="queue 'a': overflow_to names no queue"):
+        load_handoff_settings({"queues": [{"name": "a", "overflow_to": "b", "overflow_after": 60}]})
+    with pytest.raises(HandoffConfigError, match="queue 'a': unknown settings \\['max_waiting'\\]"):
+        load_handoff_settings({"queues": [{"name": "a", "max_waiting": 3}]})
+    with pytest.raises(HandoffConfigError, match="presence_timeout must be a float"):
+        load_handoff_settings({"presence_timeout": "soon"})

@@ -246,3 +246,11 @@ async def test_port_posts_the_summary_to_the_crm_webhook_and_vips_go_first(tmp_p
     assert [r["summary"]["call_id"] for r in received] == ["p1", "p2"]
     assert received[1]["summary"]["caller"]["vip"] is True
     jsonschema.validate(received[0]["summary"], SCHEMA)
+
+
+def test_counts_start_afresh_after_the_agent_resumes_the_bot():
+    conversation = state(("a", "greet", 0.45), ("b", "inform", 0.4), ("c", "greet", 0.49))
+    assert POLICY.reason(conversation) == "low_confidence"
+    conversation["events"].append({"event": "resume"})
+    conversation["events"] += state(("d", "greet", 0.3))["events"]
+    assert POLICY.reason(conversation) is None

@@ -23,6 +23,7 @@ KNOWLEDGE_SKILL_SLOT = "knowledge_skill"
 
 DEFAULT_FRUSTRATION_WORDS = ("ridiculous", "useless", "stupid", "frustrated", "frustrating", "annoyed", "angry",
                              "terrible", "awful", "waste of time", "fed up", "real person", "human being")
+RESET_EVENTS = {"resume", "restart", "session_started"}
 NEGATIONS = {"no", "nope", "not", "wrong", "nah", "never"}
 
 
@@ -67,7 +68,11 @@ class EscalationPolicy:
 
     # --- triggers ----------------------------------------------------------------
     def reason(self, state: dict) -> str | None:
-        """The reason to hand off now, or None to let the dialogue carry on."""
+        """The reason to hand off now, or None to let the dialogue carry on.
+
+        Counts start afresh after an agent hands the conversation back (``resume``) or it restarts.
+        """
+        state = {**state, "events": _since_reset(state.get("events") or [])}
         turns = user_turns(state)
         if not turns:
             return None
@@ -132,6 +137,13 @@ def knowledge_miss_count(state: dict) -> int:
 def frustration_hits(text: str, words: tuple[str, ...] = DEFAULT_FRUSTRATION_WORDS) -> int:
     lowered = text.lower()
     return sum(1 for w in words if re.search(r"\b" + re.escape(w) + r"\b", lowered))
+
+
+def _since_reset(events: list[dict]) -> list[dict]:
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") in RESET_EVENTS:
+            return events[index + 1:]
+    return events
 
 
 def _intent(turn: dict) -> str | None:
