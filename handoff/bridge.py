@@ -102,6 +102,15 @@ class ACDAgentBridge:
         else:
             await self.acd.caller_left(call_id, reason)
 
+    async def close(self) -> None:
+        """Stop following calls (the app is shutting down; the calls stay in the store)."""
+        tasks = [*self._followers.values(), *self._mic_relays.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._followers.clear()
+        self._mic_relays.clear()
+
     # --- from the desks ------------------------------------------------------------
     async def agent_audio(self, agent_id: str, pcm16: bytes, sample_rate: int) -> None:
         """The agent's microphone, for the caller they are connected to (if any)."""

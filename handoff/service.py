@@ -42,6 +42,7 @@ class HandoffService:
         yield
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        await self.bridge.close()
         await self.acd.store.close()
 
 
