@@ -72,7 +72,8 @@ async def measure(store_url: str, data_dir: Path, calls: int, progress) -> list[
                     await _until(desk, "ack")
                     progress.update(1)
     finally:
-        loop_task.cancel()
+        acd.stop()
+        await loop_task
         await runner.cleanup()
         if hasattr(store, "clear"):
             await store.clear()

@@ -54,6 +54,7 @@ class ACD:
         self.default_handle_time = default_handle_time
         self.handle_time_samples = handle_time_samples
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def queue(self, name: str) -> QueueConfig:
         try:
@@ -450,6 +451,11 @@ class ACD:
         if await self.store.update(call_id, None, change):
             await self.store.publish(f"call:{call_id}", {"type": "callback_offer"})
 
+    def stop(self) -> None:
+        """End ``run`` after its current round (a flag, not cancellation: the Redis client can absorb a cancel)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self, interval: float = 0.5) -> None:
         """Dispatch whenever something changes here or in another process, and tick at least every ``interval``."""
         async with self.store.subscribe("acd") as remote:
@@ -459,13 +465,17 @@ class ACD:
                     self._wake.set()
 
             relay_task = asyncio.create_task(relay())
+            self._stopping = False
             try:
-                while True:
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), interval)
-                    except asyncio.TimeoutError:
+                while not self._stopping:
+                    try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                        async with asyncio.timeout(interval):
+                            await self._wake.wait()
+                    except TimeoutError:
                         pass
                     self._wake.clear()
+                    if self._stopping:
+                        break
                     try:
                         await self.tick()
                         await self.dispatch()

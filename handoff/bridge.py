@@ -138,8 +138,9 @@ class ACDAgentBridge:
                 interval = self.acd.queue(call.queue).announce_interval
                 while True:
                     try:
-                        event = await asyncio.wait_for(events.get(), interval)
-                    except asyncio.TimeoutError:
+                        async with asyncio.timeout(interval):
+                            event = await events.get()
+                    except TimeoutError:
                         if call_id not in self.agent_of and call_id not in self._voicemail:
                             await self._announce_position(leg)
                         continue

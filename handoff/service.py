@@ -40,8 +40,11 @@ class HandoffService:
     async def _run(self, app: web.Application):
         task = await self.start()
         yield
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        self.acd.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 5)
+        except TimeoutError:
+            task.cancel()
         await self.bridge.close()
         await self.acd.store.close()
 
