@@ -16,6 +16,7 @@ import bot.crm
 import bot.knowledge
 from bot.channels.rest import add_routes
 from bot.core.actions.custom import ChainedActionRunner, HttpActionRunner, InProcessActionRunner
+from bot.core.escalation import EscalationPolicy
 from bot.core.handoff_port import HandoffPort, RecordingHandoffPort
 from bot.core.processor import BotModel, MessageProcessor
 from bot.core.tracker_store import create_tracker_store
@@ -24,6 +25,7 @@ from bot.crm.sqlite_directory import SqliteDirectory
 from bot.knowledge.base import KnowledgeBase
 from bot.model_archive import fingerprint, latest_archive, load, read_manifest, train
 from bot.training_data.project import BotProject, load_project
+from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
 from helpline.settings import Settings, load_settings
 
@@ -47,14 +49,15 @@ def configure_crm(settings: Settings) -> None:
         bot.crm.configure(SqliteDirectory(settings.data_dir / "crm.sqlite3"))
 
 
-def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | None = None) -> MessageProcessor:
+def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | None = None,
+                    escalation: EscalationPolicy | None = None) -> MessageProcessor:
     runners = [InProcessActionRunner(settings.action_packages)]
     if settings.action_endpoint:
         runners.append(HttpActionRunner(settings.action_endpoint))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = create_tracker_store(settings.tracker_store, settings.data_dir)
     return MessageProcessor(model, store, ChainedActionRunner(runners), handoff or RecordingHandoffPort(),
-                            settings.sensitive_slots)
+                            settings.sensitive_slots, escalation=escalation)
 
 
 def open_knowledge(project_root: Path, project: BotProject, settings: Settings) -> KnowledgeBase | None:
@@ -77,9 +80,12 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     settings = load_settings(project_root, project.config)
     configure_crm(settings)
     model = load(model_path or ensure_model(project, settings))
-    processor = build_processor(model, settings)
+    escalation = EscalationPolicy.from_config(project.config.helpline.get("escalation"))
+    handoff = build_handoff(project.config.helpline, settings.data_dir, settings.sensitive_slots, policy=escalation)
+    processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
     add_routes(app, processor)
+    attach_handoff(app, handoff, processor)
     reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
     if watch:
@@ -95,3 +101,16 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
 
     app.on_cleanup.append(close_store)
     return app
+
+
+AGENT_BRIDGE = web.AppKey("agent_bridge", object)
+
+
+def attach_handoff(app: web.Application, handoff: HandoffService, processor: MessageProcessor) -> None:
+    """Agent desk and supervisor pages, the ACD loop, and ``app[AGENT_BRIDGE]`` for the voice gateway."""
+    async def conversations() -> int:
+        return len(await processor.store.keys())
+
+    handoff.desk.conversations = conversations
+    handoff.attach(app)
+    app[AGENT_BRIDGE] = handoff.bridge

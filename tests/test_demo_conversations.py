@@ -188,4 +188,4 @@ async def test_a_channel_escalates_with_its_own_reason(client):
     assert "connect you" in " ".join(m.get("text", "") for m in replies).lower()
     state = await tracker(client, "e1")
     assert state["paused"] and state["slots"]["handoff_reason"] == "no_input"
-    assert processor.handoff.requests[-1].reason == "no_input"
+    assert (await processor.handoff.acd.store.get_call("e1")).reason == "no_input"  # queued by the ACD's port

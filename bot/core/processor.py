@@ -20,6 +20,7 @@ from bot.core.actions.builtin import run_custom_action
 from bot.core.actions.custom import ActionRejected, ActionRunner
 from bot.core.actions.registry import UnknownActionError, action_for_name
 from bot.core.actions.slot_extraction import custom_mapping_actions, extract_slots
+from bot.core.escalation import EscalationPolicy
 from bot.core.events import (
     ActionExecuted, ActionExecutionRejected, BotUttered, Event, Restarted, SessionStarted, SlotSet, UserUttered,
     UserUtteranceReverted,
@@ -79,8 +80,10 @@ def parse_trigger(text: str, domain: Domain) -> dict | None:
 
 class MessageProcessor:
     def __init__(self, model: BotModel, store: TrackerStore, runner: ActionRunner, handoff: HandoffPort,
-                 sensitive_slots: set[str] | None = None, max_predictions: int = MAX_PREDICTIONS):
+                 sensitive_slots: set[str] | None = None, max_predictions: int = MAX_PREDICTIONS,
+                 escalation: EscalationPolicy | None = None):
         self.model = model
+        self.escalation = escalation
         self.sensitive_slots = sensitive_slots or set()
         self.store = store
         self.runner = runner
@@ -133,7 +136,8 @@ class MessageProcessor:
                                        message_id=message.message_id, metadata=message.metadata))
             if not tracker.paused:
                 await self._extract_slots(context)
-                await self._predict_and_run(context, model.ensemble)
+                if not await self._escalate_if_policy_says(context):
+                    await self._predict_and_run(context, model.ensemble)
             new_events = tracker.events[known:]
             await self.store.append(message.sender_id,
                                     redact_turn(new_events, self.sensitive_slots, requested_slot))
@@ -165,6 +169,19 @@ class MessageProcessor:
         ``handoff_reason`` is set before ``action_handoff`` runs, so the summary and metrics name it.
         """
         return await self.execute_action(sender_id, "action_handoff", channel, {HANDOFF_REASON_SLOT: reason})
+
+    async def _escalate_if_policy_says(self, context: ActionContext) -> bool:
+        """Run ``action_handoff`` when the escalation policy sees a trigger in this turn (then the turn is over)."""
+        reason = self.escalation.reason(context.tracker.current_state()) if self.escalation else None
+        if reason is None:
+            return False
+        logger.info("escalation triggered", extra={"sender_id": context.tracker.sender_id, "reason": reason})
+        if context.tracker.active_loop_name:  # a person takes over: the form the bot was filling ends here
+            await self._run_action(context, "action_deactivate_loop", "escalation", 1.0)
+        context.tracker.update(SlotSet(name=HANDOFF_REASON_SLOT, value=reason))
+        if await self._run_action(context, "action_handoff", "escalation", 1.0):
+            await self._predict_and_run(context, self.model.ensemble)
+        return True
 
     async def _start_session_if_needed(self, context: ActionContext) -> None:
         tracker = context.tracker

@@ -1,0 +1,168 @@
+"""When the bot should stop trying and hand the caller to a person, and which skill that person needs.
+
+Read from ``helpline: escalation:`` in config.yml. The policy looks at the
+conversation after each caller turn (before the next action is predicted), so a
+trigger here wins over whatever the dialogue would have done. Every trigger has
+a reason name that ends up in the handoff summary and the supervisor's metrics.
+Channels add their own reasons through ``MessageProcessor.escalate`` (keypad
+zero: ``keypad_zero``, repeated silence: ``no_input``); a failed verification
+is handed off by the demo's form (``failed_verification``).
+
+The policy works on the tracker's JSON state, the same shape the handoff port
+receives, so the handoff side reuses ``skill_for`` and ``is_vip``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+FALLBACK_INTENT = "nlu_fallback"
+KNOWLEDGE_OUTCOME_SLOT = "knowledge_outcome"
+KNOWLEDGE_SKILL_SLOT = "knowledge_skill"
+
+DEFAULT_FRUSTRATION_WORDS = ("ridiculous", "useless", "stupid", "frustrated", "frustrating", "annoyed", "angry",
+                             "terrible", "awful", "waste of time", "fed up", "real person", "human being")
+RESET_EVENTS = {"resume", "restart", "session_started"}
+NEGATIONS = {"no", "nope", "not", "wrong", "nah", "never"}
+
+
+@dataclass
+class EscalationPolicy:
+    """Triggers, each ``None``/empty when switched off."""
+
+    intents: dict[str, str] = field(default_factory=dict)      # intent -> reason, e.g. talk_to_agent -> caller_request
+    max_consecutive_fallbacks: int | None = None
+    low_confidence_threshold: float = 0.0
+    low_confidence_times: int | None = None
+    knowledge_misses: int | None = None
+    frustration_words: tuple[str, ...] = ()
+    max_negations: int | None = None
+    vip_numbers: set[str] = field(default_factory=set)
+    vip_customers: set[str] = field(default_factory=set)
+    vip_direct: bool = False                                   # VIPs skip the bot after their first turn
+    skills: dict[str, str] = field(default_factory=dict)       # intent -> skill
+    default_skill: str = "general"
+
+    @classmethod
+    def from_config(cls, raw: dict[str, Any] | None) -> "EscalationPolicy":
+        raw = raw or {}
+        low = raw.get("low_confidence") or {}
+        frustration = raw.get("frustration") or {}
+        vip = raw.get("vip") or {}
+        skills = dict(raw.get("skills") or {})
+        return cls(
+            intents={str(k): str(v) for k, v in (raw.get("intents") or {}).items()},
+            max_consecutive_fallbacks=raw.get("consecutive_fallbacks"),
+            low_confidence_threshold=float(low.get("threshold", 0.0)),
+            low_confidence_times=low.get("times"),
+            knowledge_misses=raw.get("knowledge_misses"),
+            frustration_words=tuple(frustration.get("keywords") or DEFAULT_FRUSTRATION_WORDS) if frustration else (),
+            max_negations=frustration.get("negations"),
+            vip_numbers={str(n) for n in vip.get("numbers") or []},
+            vip_customers={str(c) for c in vip.get("customers") or []},
+            vip_direct=bool(vip.get("direct", False)),
+            default_skill=str(skills.pop("default", "general")),
+            skills={str(k): str(v) for k, v in skills.items()},
+        )
+
+    # --- triggers ----------------------------------------------------------------
+    def reason(self, state: dict) -> str | None:
+        """The reason to hand off now, or None to let the dialogue carry on.
+
+        Counts start afresh after an agent hands the conversation back (``resume``) or it restarts.
+        """
+        state = {**state, "events": _since_reset(state.get("events") or [])}
+        turns = user_turns(state)
+        if not turns:
+            return None
+        latest = turns[-1]
+        intent = _intent(latest)
+        if intent in self.intents:
+            return self.intents[intent]
+        if self.vip_direct and self.is_vip(state):
+            return "vip"
+        if self.max_consecutive_fallbacks and _trailing(turns, lambda t: _intent(t) == FALLBACK_INTENT) \
+                >= self.max_consecutive_fallbacks:
+            return "repeated_fallback"
+        if self.low_confidence_times and sum(
+                1 for t in turns if _confidence(t) < self.low_confidence_threshold) >= self.low_confidence_times:
+            return "low_confidence"
+        if self.knowledge_misses and knowledge_miss_count(state) >= self.knowledge_misses:
+            return "knowledge_miss"
+        if self.frustration_words and frustration_hits(latest.get("text") or "", self.frustration_words):
+            return "frustration"
+        if self.max_negations and _trailing(turns, _is_negation) >= self.max_negations:
+            return "frustration"
+        return None
+
+    # --- routing -----------------------------------------------------------------
+    def skill_for(self, state: dict) -> str:
+        """The skill the agent needs: the knowledge base's topic if it had one, else the latest mapped intent."""
+        slots = state.get("slots") or {}
+        if slots.get(KNOWLEDGE_SKILL_SLOT):
+            return str(slots[KNOWLEDGE_SKILL_SLOT])
+        for turn in reversed(user_turns(state)):
+            intent = _intent(turn)
+            if intent in self.skills:
+                return self.skills[intent]
+        return self.default_skill
+
+    def is_vip(self, state: dict) -> bool:
+        slots = state.get("slots") or {}
+        return bool(caller_number(state) in self.vip_numbers
+                    or (slots.get("customer_id") and str(slots["customer_id"]) in self.vip_customers))
+
+
+def user_turns(state: dict) -> list[dict]:
+    return [e for e in state.get("events") or [] if e.get("event") == "user"]
+
+
+def caller_number(state: dict) -> str | None:
+    """Caller ID from the channel's metadata (the first turn that had one), else the verified phone slot."""
+    for turn in user_turns(state):
+        number = (turn.get("metadata") or {}).get("caller_number")
+        if number:
+            return str(number)
+    phone = (state.get("slots") or {}).get("caller_phone")
+    return str(phone) if phone else None
+
+
+def knowledge_miss_count(state: dict) -> int:
+    """How many times the knowledge retriever had no answer in this conversation."""
+    return sum(1 for e in state.get("events") or []
+               if e.get("event") == "slot" and e.get("name") == KNOWLEDGE_OUTCOME_SLOT and e.get("value") == "miss")
+
+
+def frustration_hits(text: str, words: tuple[str, ...] = DEFAULT_FRUSTRATION_WORDS) -> int:
+    lowered = text.lower()
+    return sum(1 for w in words if re.search(r"\b" + re.escape(w) + r"\b", lowered))
+
+
+def _since_reset(events: list[dict]) -> list[dict]:
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") in RESET_EVENTS:
+            return events[index + 1:]
+    return events
+
+
+def _intent(turn: dict) -> str | None:
+    return ((turn.get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def _confidence(turn: dict) -> float:
+    return float(((turn.get("parse_data") or {}).get("intent") or {}).get("confidence") or 0.0)
+
+
+def _is_negation(turn: dict) -> bool:
+    words = re.findall(r"[a-z']+", (turn.get("text") or "").lower())
+    return _intent(turn) == "deny" or (0 < len(words) <= 4 and any(w in NEGATIONS for w in words))
+
+
+def _trailing(turns: list[dict], predicate) -> int:
+    count = 0
+    for turn in reversed(turns):
+        if not predicate(turn):
+            break
+        count += 1
+    return count

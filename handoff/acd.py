@@ -1,0 +1,485 @@
+"""Automatic call distribution: queues callers, offers them to agents, and keeps every call accounted for.
+
+One ``ACD`` per process; all state lives in the store, so several processes on
+one Redis share queues and agents. Every change that could race (offering a call,
+accepting it, the caller hanging up, the agent dropping) is one atomic
+``store.update`` over the call and the agent, so a call reaches exactly one agent.
+
+Events go out on the store's bus: ``agent:<id>`` (offers, connections, state)
+for desks, ``call:<id>`` (connected, requeued, callback offer, ended) for the
+caller's leg, and ``acd`` (something changed: dispatch again) for every process.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from handoff.ewt import estimated_wait, recent_mean
+from handoff.model import (
+    ABANDONED, AVAILABLE, CALLBACK, COMPLETED, CONNECTED, OFFLINE, ON_CALL, REJECTED, VOICEMAIL, WAITING, WRAP_UP,
+    AWAY, Agent, QueuedCall, QueueConfig, to_dict,
+)
+from handoff.store.base import ACDStore
+from handoff.strategies import strategy
+from handoff.strategies.round_robin import rota_key
+
+logger = logging.getLogger(__name__)
+LOGGED_IN = (AVAILABLE, ON_CALL, WRAP_UP)
+
+
+@dataclass
+class Admission:
+    accepted: bool
+    position: int = 0
+    estimated_wait: float = 0.0
+    reason: str | None = None  # why not accepted
+
+
+class UnknownQueue(ValueError):
+    pass
+
+
+class ACD:
+    def __init__(self, store: ACDStore, queues: list[QueueConfig], clock: Callable[[], float] = time.time,
+                 max_no_answer: int = 3, presence_timeout: float = 30.0, default_handle_time: float = 180.0,
+                 handle_time_samples: int = 50):
+        self.store = store
+        self.queues = {q.name: q for q in queues}
+        self.clock = clock
+        self.max_no_answer = max_no_answer
+        self.presence_timeout = presence_timeout
+        self.default_handle_time = default_handle_time
+        self.handle_time_samples = handle_time_samples
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def queue(self, name: str) -> QueueConfig:
+        try:
+            return self.queues[name]
+        except KeyError:
+            raise UnknownQueue(f"no queue named {name!r}") from None
+
+    def queue_for_skill(self, skill: str) -> QueueConfig:
+        """The first queue serving ``skill``, else the first queue (someone should still answer)."""
+        return next((q for q in self.queues.values() if q.skill == skill), next(iter(self.queues.values())))
+
+    # --- agents ------------------------------------------------------------------
+    async def register_agent(self, agent: Agent) -> None:
+        """Add a configured agent; one already stored keeps its state and counters (restart), takes new skills."""
+        stored = await self.store.get_agent(agent.id)
+        if stored is not None:
+            stored.name, stored.skills, stored.position = agent.name, agent.skills, agent.position
+            agent = stored
+        await self.store.save_agent(agent)
+
+    async def set_agent_state(self, agent_id: str, state: str) -> bool:
+        """Agent-chosen state changes: available, away, offline (not while on a call). A pending offer is dropped."""
+        now = self.clock()
+        stored = await self.store.get_agent(agent_id)
+        pending = stored.offered_call if stored is not None and state != AVAILABLE else None
+
+        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
+            if agent is None or agent.state == ON_CALL or state not in (AVAILABLE, AWAY, OFFLINE, WRAP_UP):
+                return False
+            if state == AVAILABLE and agent.state != AVAILABLE:
+                agent.idle_since = now
+                agent.no_answer_count = 0
+            agent.state, agent.state_since, agent.heartbeat = state, now, now
+            if state != AVAILABLE:
+                agent.offered_call = None
+                if call is not None and agent.id in call.offered_to:
+                    call.offered_to.remove(agent.id)
+            return True
+
+        changed = await self.store.update(pending, agent_id, change)
+        if changed:
+            await self._agent_event(agent_id, "state", state=state)
+            self.wake()
+        return changed
+
+    async def heartbeat(self, agent_id: str) -> None:
+        """The desk is still there (presence): ``tick`` logs out agents whose heartbeats stop."""
+        now = self.clock()
+
+        def change(_, agent: Agent | None) -> bool:
+            if agent is None:
+                return False
+            agent.heartbeat = now
+            return True
+
+        await self.store.update(None, agent_id, change)
+
+    async def agent_disconnected(self, agent_id: str) -> None:
+        """The desk went away: log the agent out; a call they had goes back to the head of the queue."""
+        agent = await self.store.get_agent(agent_id)
+        if agent is None:
+            return
+        call_id = agent.current_call or agent.offered_call
+        now = self.clock()
+
+        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
+            if agent is None:
+                return False
+            if call is not None and call.agent_id == agent.id and call.state == CONNECTED:
+                call.state, call.agent_id, call.answered_at, call.head = WAITING, None, None, True
+                call.offered_to = []
+            elif call is not None and agent.id in call.offered_to:
+                call.offered_to.remove(agent.id)
+            agent.state, agent.state_since = OFFLINE, now
+            agent.current_call = agent.offered_call = None
+            return True
+
+        await self.store.update(call_id, agent_id, change)
+        if agent.current_call:
+            logger.warning("agent dropped a call; caller back at the head of the queue",
+                           extra={"agent_id": agent_id, "call_id": call_id})
+            await self.store.publish(f"call:{call_id}", {"type": "requeued"})
+        self.wake()
+
+    # --- calls -------------------------------------------------------------------
+    async def enqueue(self, call: QueuedCall) -> Admission:
+        queue = self.queue(call.queue)
+        now = self.clock()
+        waiting = [c for c in await self.store.calls() if c.queue == queue.name and c.state == WAITING]
+        if queue.max_length is not None and len(waiting) >= queue.max_length:
+            call.state, call.ended_at = REJECTED, now
+            await self.store.add_record("call", to_dict(call))
+            logger.warning("queue full", extra={"queue": queue.name, "call_id": call.id})
+            return Admission(False, reason="queue_full")
+        call.entered_at = call.entered_at or now
+        call.queue_entered_at = now
+        position = 1 + sum(1 for c in waiting if c.order_key() < call.order_key())
+        call.announced_wait = await self.estimated_wait(queue, position)
+        await self.store.save_call(call)
+        logger.info("call queued", extra={"call_id": call.id, "queue": queue.name, "position": position,
+                                          "reason": call.reason})
+        await self.store.publish("acd", {"type": "enqueued", "call_id": call.id})
+        self.wake()
+        return Admission(True, position, call.announced_wait)
+
+    async def position(self, call_id: str) -> tuple[int, float] | None:
+        """(position, estimated wait in seconds) of a waiting call; None once it is not waiting."""
+        calls = await self.store.calls()
+        call = next((c for c in calls if c.id == call_id), None)
+        if call is None or call.state != WAITING:
+            return None
+        position = 1 + sum(1 for c in calls if c.queue == call.queue and c.state == WAITING
+                           and c.order_key() < call.order_key())
+        return position, await self.estimated_wait(self.queue(call.queue), position)
+
+    async def estimated_wait(self, queue: QueueConfig, position: int) -> float:
+        agents = [a for a in await self.store.agents() if a.proficiency(queue.skill) > 0]
+        free = sum(1 for a in agents if a.is_free())
+        staffed = sum(1 for a in agents if a.state in LOGGED_IN)
+        handle_time = recent_mean(await self.store.get_meta(f"handle_times:{queue.name}"), self.default_handle_time)
+        return estimated_wait(position, free, staffed, handle_time + queue.wrap_up_time)
+
+    async def accept(self, call_id: str, agent_id: str) -> bool:
+        """The agent answers: exactly one agent wins a call, even when several were rung (ring-all)."""
+        now = self.clock()
+        rung: list[str] = []
+
+        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
+            if call is None or agent is None or call.state != WAITING or agent.id not in call.offered_to \
+                    or agent.offered_call != call.id:
+                return False
+            rung[:] = [a for a in call.offered_to if a != agent.id]
+            call.state, call.agent_id, call.answered_at, call.offered_to = CONNECTED, agent.id, now, []
+            agent.state, agent.state_since, agent.current_call, agent.offered_call = ON_CALL, now, call.id, None
+            agent.calls_taken += 1
+            agent.no_answer_count = 0
+            return True
+
+        if not await self.store.update(call_id, agent_id, change):
+            return False
+        for other in rung:
+            await self._withdraw_offer(call_id, other)
+        agent = await self.store.get_agent(agent_id)
+        await self.store.set_meta(f"rota:{(await self.store.get_call(call_id)).queue}", list(rota_key(agent)))
+        await self._agent_event(agent_id, "connected", call_id=call_id)
+        await self.store.publish(f"call:{call_id}", {"type": "connected", "agent_id": agent_id,
+                                                     "agent_name": agent.name})
+        logger.info("call answered", extra={"call_id": call_id, "agent_id": agent_id})
+        return True
+
+    async def no_answer(self, call_id: str, agent_id: str) -> None:
+        """The agent let it ring out or declined: count it; after ``max_no_answer`` in a row they go away."""
+        now = self.clock()
+        went_away = []
+
+        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
+            if agent is None or agent.offered_call != call_id:
+                return False
+            if call is not None and agent.id in call.offered_to:
+                call.offered_to.remove(agent.id)
+            agent.offered_call = None
+            agent.no_answer_count += 1
+            if agent.no_answer_count >= self.max_no_answer:
+                agent.state, agent.state_since = AWAY, now
+                went_away.append(True)
+            return True
+
+        if await self.store.update(call_id, agent_id, change):
+            await self._agent_event(agent_id, "offer_withdrawn", call_id=call_id)
+            if went_away:
+                logger.warning("agent set away after unanswered offers", extra={"agent_id": agent_id})
+                await self._agent_event(agent_id, "state", state=AWAY)
+            self.wake()
+
+    async def caller_left(self, call_id: str, reason: str = "hangup") -> str | None:
+        """The caller hung up: abandoned if still queued, completed if with an agent. Returns the final state."""
+        return await self._finish(call_id, lambda call: ABANDONED if call.state == WAITING else COMPLETED, reason)
+
+    async def end_call(self, call_id: str) -> str | None:
+        """The agent ended the call from the desk."""
+        state = await self._finish(call_id, lambda call: COMPLETED if call.state == CONNECTED else None, "agent")
+        if state:
+            await self.store.publish(f"call:{call_id}", {"type": "ended", "by": "agent"})
+        return state
+
+    async def take_callback(self, call_id: str, number: str | None = None) -> bool:
+        """Leave the queue for a callback: number and request are kept (a restart loses none)."""
+        call = await self.store.get_call(call_id)
+        if call is None or call.state != WAITING:
+            return False
+        if await self._finish(call_id, lambda c: CALLBACK if c.state == WAITING else None, "callback") is None:
+            return False
+        await self.store.add_record("callback", {
+            "call_id": call_id, "queue": call.queue, "number": number or call.caller_number, "reason": call.reason,
+            "request": (call.summary or {}).get("text", ""), "at": self.clock(), "status": "pending"})
+        return True
+
+    async def take_voicemail(self, call_id: str, audio_path: str, seconds: float) -> bool:
+        call = await self.store.get_call(call_id)
+        if call is None or await self._finish(call_id, lambda c: VOICEMAIL if c.state == WAITING else None,
+                                              "voicemail") is None:
+            return False
+        await self.store.add_record("voicemail", {
+            "call_id": call_id, "queue": call.queue, "number": call.caller_number, "audio": audio_path,
+            "seconds": seconds, "request": (call.summary or {}).get("text", ""), "at": self.clock()})
+        return True
+
+    async def transfer(self, call_id: str, agent_id: str, to_queue: str, note: str = "") -> bool:
+        """Send a connected call to another queue with its summary and the agent's note; the agent wraps up."""
+        target = self.queue(to_queue)
+        now = self.clock()
+
+        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
+            if call is None or agent is None or call.state != CONNECTED or call.agent_id != agent.id:
+                return False
+            call.notes.append(f"{agent.name or agent.id}: transferred to {to_queue}. {note}".strip())
+            call.queue, call.skill, call.queue_entered_at = target.name, target.skill, now
+            call.state, call.agent_id, call.answered_at, call.head = WAITING, None, None, True
+            self._start_wrap_up(agent, now)
+            return True
+
+        if not await self.store.update(call_id, agent_id, change):
+            return False
+        await self.store.publish(f"call:{call_id}", {"type": "transferred", "queue": to_queue})
+        await self._agent_event(agent_id, "state", state=WRAP_UP)
+        self.wake()
+        return True
+
+    async def add_note(self, call_id: str, agent_id: str, note: str) -> bool:
+        def change(call: QueuedCall | None, _) -> bool:
+            if call is None or call.agent_id != agent_id:
+                return False
+            call.notes.append(note)
+            return True
+        return await self.store.update(call_id, None, change)
+
+    async def _finish(self, call_id: str, final_state: Callable[[QueuedCall], str | None], reason: str) -> str | None:
+        call = await self.store.get_call(call_id)
+        if call is None:
+            return None
+        now = self.clock()
+        result: list[str] = []
+        rung = list(call.offered_to)
+
+        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
+            state = final_state(call) if call is not None else None
+            if state is None:
+                return False
+            if call.state == CONNECTED and agent is not None and agent.current_call == call.id:
+                self._start_wrap_up(agent, now)
+            call.state, call.ended_at = state, now
+            call.notes.append(f"ended: {reason}")
+            result.append(state)
+            return True
+
+        if not await self.store.update(call_id, call.agent_id, change):
+            return None
+        for agent_id in rung:
+            await self._withdraw_offer(call_id, agent_id)
+        if call.agent_id and result[0] == COMPLETED:
+            await self._remember_handle_time(call.queue, now - (call.answered_at or now))
+            await self._agent_event(call.agent_id, "call_ended", call_id=call_id)
+        logger.info("call left the queue", extra={"call_id": call_id, "state": result[0], "reason": reason})
+        await self.store.publish("acd", {"type": "ended", "call_id": call_id})
+        return result[0]
+
+    def _start_wrap_up(self, agent: Agent, now: float) -> None:
+        queue_wrap = max((q.wrap_up_time for q in self.queues.values() if agent.proficiency(q.skill)), default=0.0)
+        agent.current_call = None
+        agent.idle_since = now
+        if queue_wrap > 0:
+            agent.state, agent.state_since, agent.wrap_up_until = WRAP_UP, now, now + queue_wrap
+        else:
+            agent.state, agent.state_since = AVAILABLE, now
+
+    async def _remember_handle_time(self, queue: str, seconds: float) -> None:
+        key = f"handle_times:{queue}"
+        samples = (await self.store.get_meta(key) or [])[-(self.handle_time_samples - 1):]
+        await self.store.set_meta(key, samples + [seconds])
+
+    async def _withdraw_offer(self, call_id: str, agent_id: str) -> None:
+        def change(_, agent: Agent | None) -> bool:
+            if agent is None or agent.offered_call != call_id:
+                return False
+            agent.offered_call = None
+            return True
+
+        if await self.store.update(None, agent_id, change):
+            await self._agent_event(agent_id, "offer_withdrawn", call_id=call_id)
+
+    async def _agent_event(self, agent_id: str, kind: str, **data) -> None:
+        await self.store.publish(f"agent:{agent_id}", {"type": kind, **data})
+
+    # --- the distribution loop ---------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def dispatch(self) -> int:
+        """Offer waiting calls to free agents, best call first; returns how many offers were made."""
+        now = self.clock()
+        agents = await self.store.agents()
+        waiting = sorted((c for c in await self.store.calls() if c.state == WAITING), key=QueuedCall.order_key)
+        offers = 0
+        for call in waiting:
+            queue = self.queues.get(call.queue)
+            if queue is None:
+                continue
+            ring = strategy(queue.strategy)
+            if call.offered_to and not ring.RINGS_ALL:
+                continue
+            min_proficiency = queue.tier_min_proficiency(now - call.queue_entered_at)
+            free = [a for a in agents if a.is_free() and a.proficiency(queue.skill) >= min_proficiency
+                    and a.id not in call.offered_to]
+            if not free:
+                continue
+            ranked = ring.order(free, await self.store.get_meta(f"rota:{queue.name}"))
+            for agent in ranked:
+                if await self._offer(call, agent, ring.RINGS_ALL, now):
+                    offers += 1
+                    agent.offered_call = call.id
+                    if not ring.RINGS_ALL:
+                        break
+        return offers
+
+    async def _offer(self, call: QueuedCall, agent: Agent, rings_all: bool, now: float) -> bool:
+        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
+            if call is None or agent is None or call.state != WAITING or not agent.is_free():
+                return False
+            if call.offered_to and not rings_all:
+                return False
+            call.offered_to.append(agent.id)
+            call.offered_at = now
+            agent.offered_call, agent.offer_expires = call.id, now + self.queues[call.queue].ring_timeout
+            return True
+
+        if not await self.store.update(call.id, agent.id, change):
+            return False
+        offered = await self.store.get_call(call.id)
+        await self._agent_event(agent.id, "offer", call=to_dict(offered))
+        return True
+
+    async def tick(self) -> None:
+        """Time-driven changes: wrap-up ends, unanswered offers, lost desks, overflow, callback offers."""
+        now = self.clock()
+        for agent in await self.store.agents():
+            if agent.state == WRAP_UP and agent.wrap_up_until and now >= agent.wrap_up_until:
+                await self._end_wrap_up(agent.id, now)
+            if agent.offered_call and now >= agent.offer_expires:
+                await self.no_answer(agent.offered_call, agent.id)
+            if agent.state != OFFLINE and agent.heartbeat and now - agent.heartbeat > self.presence_timeout:
+                await self.agent_disconnected(agent.id)
+        for call in await self.store.calls():
+            if call.state != WAITING:
+                continue
+            queue = self.queues.get(call.queue)
+            if queue is None:
+                continue
+            if queue.overflow_to and queue.overflow_after is not None \
+                    and now - call.queue_entered_at >= queue.overflow_after and not call.offered_to:
+                await self._overflow(call.id, self.queue(queue.overflow_to), now)
+            elif queue.max_wait is not None and now - call.entered_at >= queue.max_wait and not call.callback_offered:
+                await self._offer_callback(call.id)
+
+    async def _end_wrap_up(self, agent_id: str, now: float) -> None:
+        def change(_, agent: Agent | None) -> bool:
+            if agent is None or agent.state != WRAP_UP:
+                return False
+            agent.state, agent.state_since, agent.idle_since, agent.wrap_up_until = AVAILABLE, now, now, 0.0
+            return True
+
+        if await self.store.update(None, agent_id, change):
+            await self._agent_event(agent_id, "state", state=AVAILABLE)
+            self.wake()
+
+    async def _overflow(self, call_id: str, target: QueueConfig, now: float) -> None:
+        def change(call: QueuedCall | None, _) -> bool:
+            if call is None or call.state != WAITING or call.offered_to:
+                return False
+            call.overflowed_from, call.queue, call.skill, call.queue_entered_at = call.queue, target.name, \
+                target.skill, now
+            return True
+
+        if await self.store.update(call_id, None, change):
+            logger.info("call overflowed", extra={"call_id": call_id, "queue": target.name})
+            self.wake()
+
+    async def _offer_callback(self, call_id: str) -> None:
+        def change(call: QueuedCall | None, _) -> bool:
+            if call is None or call.state != WAITING or call.callback_offered:
+                return False
+            call.callback_offered = True
+            return True
+
+        if await self.store.update(call_id, None, change):
+            await self.store.publish(f"call:{call_id}", {"type": "callback_offer"})
+
+    def stop(self) -> None:
+        """End ``run`` after its current round (a flag, not cancellation: the Redis client can absorb a cancel)."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self, interval: float = 0.5) -> None:
+        """Dispatch whenever something changes here or in another process, and tick at least every ``interval``."""
+        async with self.store.subscribe("acd") as remote:
+            async def relay() -> None:
+                while True:
+                    await remote.get()
+                    self._wake.set()
+
+            relay_task = asyncio.create_task(relay())
+            self._stopping = False
+            try:
+                while not self._stopping:
+                    try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                        async with asyncio.timeout(interval):
+                            await self._wake.wait()
+                    except TimeoutError:
+                        pass
+                    self._wake.clear()
+                    if self._stopping:
+                        break
+                    try:
+                        await self.tick()
+                        await self.dispatch()
+                    except Exception:  # a store hiccup must not stop distribution
+                        logger.exception("ACD loop failed; retrying")
+            finally:
+                relay_task.cancel()

@@ -1,0 +1,190 @@
+"""The agent desk and supervisor pages, served by the same aiohttp app as the bot.
+
+An agent logs in (``POST /desk/api/login``), then keeps one WebSocket open
+(``/desk/ws``): JSON commands up (state, accept, decline, note, transfer,
+hangup, ping), JSON events down (offers with the summary, connections, state)
+and binary frames both ways for audio (PCM16 little-endian mono; caller audio
+at the gateway's rate, announced in an ``audio_format`` event). Closing the
+socket logs the agent out: a call they had goes back to the head of the queue.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from aiohttp import WSMsgType, web
+
+from handoff.acd import ACD, UnknownQueue
+from handoff.bridge import decode_audio
+from handoff.kpis import supervisor_view
+from handoff.model import WAITING, to_dict
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+@dataclass
+class DeskHub:
+    """Logged-in agents and their open desks in this process."""
+
+    passwords: dict[str, str]
+    sessions: dict[str, str] = field(default_factory=dict)          # token -> agent id
+    sockets: dict[str, web.WebSocketResponse] = field(default_factory=dict)
+    formats: dict[str, int] = field(default_factory=dict)           # agent id -> sample rate last announced
+
+    def login(self, agent_id: str, password: str) -> str | None:
+        expected = self.passwords.get(agent_id)
+        if expected is None or not secrets.compare_digest(expected, password):
+            return None
+        token = secrets.token_urlsafe(24)
+        self.sessions[token] = agent_id
+        return token
+
+    async def send_audio(self, agent_id: str, call_id: str, pcm16: bytes, sample_rate: int) -> bool:
+        socket = self.sockets.get(agent_id)
+        if socket is None or socket.closed:
+            return False
+        if self.formats.get(agent_id) != sample_rate:
+            self.formats[agent_id] = sample_rate
+            await socket.send_json({"type": "audio_format", "call_id": call_id, "sample_rate": sample_rate})
+        await socket.send_bytes(pcm16)
+        return True
+
+
+@dataclass
+class Desk:
+    acd: ACD
+    hub: DeskHub
+    bridge: object                                  # handoff.bridge.ACDAgentBridge (agent_audio)
+    service_level_seconds: float = 20.0
+    alerts: dict = field(default_factory=dict)
+    conversations: Callable[[], Awaitable[int]] | None = None
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/desk", _page("desk.html"))
+        app.router.add_get("/supervisor", _page("supervisor.html"))
+        app.router.add_static("/handoff/static", STATIC)
+        app.router.add_post("/desk/api/login", self.login)
+        app.router.add_get("/desk/api/queues", self.queues)
+        app.router.add_get("/desk/ws", self.websocket)
+        app.router.add_get("/supervisor/api/stats", self.stats)
+        app.router.add_get("/handoff/api/callbacks", self.callbacks)
+
+    async def login(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return web.json_response({"error": "send JSON: {\"agent_id\", \"password\"}"}, status=400)
+        token = self.hub.login(str(body.get("agent_id", "")), str(body.get("password", "")))
+        if token is None:
+            return web.json_response({"error": "unknown agent or wrong password"}, status=401)
+        agent = await self.acd.store.get_agent(body["agent_id"])
+        return web.json_response({"token": token, "agent": to_dict(agent), "queues": list(self.acd.queues)})
+
+    async def queues(self, request: web.Request) -> web.Response:
+        if request.query.get("token") not in self.hub.sessions:
+            return web.json_response({"error": "log in first"}, status=401)
+        now = self.acd.clock()
+        calls = sorted((c for c in await self.acd.store.calls() if c.state == WAITING), key=lambda c: c.order_key())
+        return web.json_response([{"id": c.id, "queue": c.queue, "reason": c.reason, "priority": c.priority,
+                                   "waited": round(now - c.entered_at, 1)} for c in calls])
+
+    async def stats(self, request: web.Request) -> web.Response:
+        return web.json_response(await supervisor_view(self.acd, self.service_level_seconds, self.alerts,
+                                                       self.conversations))
+
+    async def callbacks(self, request: web.Request) -> web.Response:
+        return web.json_response(await self.acd.store.records("callback"))
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        agent_id = self.hub.sessions.get(request.query.get("token", ""))
+        if agent_id is None:
+            return web.json_response({"error": "log in first"}, status=401)
+        socket = web.WebSocketResponse(heartbeat=20)
+        await socket.prepare(request)
+        previous = self.hub.sockets.get(agent_id)
+        if previous is not None and not previous.closed:
+            await previous.close(message=b"logged in elsewhere")
+        self.hub.sockets[agent_id] = socket
+        self.hub.formats.pop(agent_id, None)
+        async with self.acd.store.subscribe(f"agent:{agent_id}") as events, \
+                self.acd.store.subscribe(f"agent-audio:{agent_id}") as remote_audio:
+            forward = asyncio.create_task(self._forward(events, socket))
+            relay = asyncio.create_task(self._relay_audio(agent_id, remote_audio))
+            try:
+                await self.acd.heartbeat(agent_id)
+                await socket.send_json({"type": "hello", "agent": to_dict(await self.acd.store.get_agent(agent_id))})
+                async for message in socket:
+                    if message.type == WSMsgType.BINARY:
+                        await self.bridge.agent_audio(agent_id, message.data, 16000)
+                    elif message.type == WSMsgType.TEXT:
+                        await self._command(agent_id, socket, message.data)
+            finally:
+                forward.cancel()
+                relay.cancel()
+                if self.hub.sockets.get(agent_id) is socket:
+                    del self.hub.sockets[agent_id]
+                    await self.acd.agent_disconnected(agent_id)
+        return socket
+
+    async def _forward(self, events: asyncio.Queue, socket: web.WebSocketResponse) -> None:
+        while not socket.closed:
+            await socket.send_json(await events.get())
+
+    async def _relay_audio(self, agent_id: str, frames: asyncio.Queue) -> None:
+        """Caller audio from a leg held by another gateway process (Redis)."""
+        while True:
+            frame = await frames.get()
+            pcm16, sample_rate = decode_audio(frame)
+            await self.hub.send_audio(agent_id, frame["call_id"], pcm16, sample_rate)
+
+    async def _command(self, agent_id: str, socket: web.WebSocketResponse, raw: str) -> None:
+        """One desk command; a malformed one gets an error back and changes nothing."""
+        try:
+            command = json.loads(raw)
+            kind = command["type"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            await socket.send_json({"type": "error", "error": "commands are JSON objects with a 'type'"})
+            return
+        acd = self.acd
+        agent = await acd.store.get_agent(agent_id)
+        call_id = command.get("call_id") or agent.current_call
+        ok = True
+        try:
+            if kind == "ping":
+                await acd.heartbeat(agent_id)
+            elif kind == "state":
+                ok = await acd.set_agent_state(agent_id, str(command.get("state")))
+            elif kind == "accept":
+                ok = await acd.accept(str(call_id), agent_id)
+                if ok:
+                    call = await acd.store.get_call(str(call_id))
+                    await socket.send_json({"type": "call", "call": to_dict(call)})
+            elif kind == "decline":
+                await acd.no_answer(str(call_id), agent_id)
+            elif kind == "note":
+                ok = await acd.add_note(str(call_id), agent_id, str(command.get("text", "")))
+            elif kind == "transfer":
+                ok = await acd.transfer(str(call_id), agent_id, str(command.get("queue")), str(command.get("note", "")))
+            elif kind == "hangup":
+                ok = await acd.end_call(str(call_id)) is not None
+            else:
+                await socket.send_json({"type": "error", "error": f"unknown command {kind!r}"})
+                return
+        except UnknownQueue as error:
+            ok = False
+            await socket.send_json({"type": "error", "error": str(error)})
+        if kind != "ping":
+            await socket.send_json({"type": "ack", "command": kind, "ok": bool(ok),
+                                    "agent": to_dict(await acd.store.get_agent(agent_id))})
+
+
+def _page(name: str):
+    async def handler(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / name)
+    return handler

@@ -1,0 +1,66 @@
+"""Everything handoff gives the composition root: the bot's port, the gateway's bridge, the desk routes."""
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.core.escalation import EscalationPolicy
+from handoff.acd import ACD
+from handoff.bridge import ACDAgentBridge
+from handoff.config import HandoffSettings, load_handoff_settings
+from handoff.desk import Desk, DeskHub
+from handoff.port import ACDHandoffPort
+from handoff.store import create_store
+from handoff.store.base import ACDStore
+
+
+@dataclass
+class HandoffService:
+    settings: HandoffSettings
+    acd: ACD
+    port: ACDHandoffPort
+    bridge: ACDAgentBridge
+    desk: Desk
+
+    def attach(self, app: web.Application) -> None:
+        """Serve the desk and supervisor pages and run the distribution loop with the app."""
+        self.desk.add_routes(app)
+        app.cleanup_ctx.append(self._run)
+
+    async def start(self) -> asyncio.Task:
+        for agent in self.settings.agents:
+            await self.acd.register_agent(agent)
+        return asyncio.create_task(self.acd.run())
+
+    async def _run(self, app: web.Application):
+        task = await self.start()
+        yield
+        self.acd.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 5)
+        except TimeoutError:
+            task.cancel()
+        await self.bridge.close()
+        await self.acd.store.close()
+
+
+def build_handoff(helpline_config: dict, data_dir: Path, sensitive_slots: set[str],
+                  conversations: Callable[[], Awaitable[int]] | None = None,
+                  policy: EscalationPolicy | None = None, store: ACDStore | None = None) -> HandoffService:
+    """From config.yml's ``helpline:`` section (``handoff:`` and ``escalation:``); HELPLINE_HANDOFF_STORE overrides
+    the store (e.g. ``redis://127.0.0.1:6379/0`` for every gateway process of a site)."""
+    settings = load_handoff_settings(helpline_config.get("handoff"))
+    settings.store = os.environ.get("HELPLINE_HANDOFF_STORE", settings.store)
+    policy = policy or EscalationPolicy.from_config(helpline_config.get("escalation"))
+    acd = ACD(store or create_store(settings.store, data_dir), settings.queues, max_no_answer=settings.max_no_answer,
+              presence_timeout=settings.presence_timeout, default_handle_time=settings.default_handle_time)
+    hub = DeskHub(settings.passwords)
+    bridge = ACDAgentBridge(acd, hub, data_dir / "voicemail")
+    port = ACDHandoffPort(acd, policy, sensitive_slots, settings.vip_priority, settings.webhook)
+    desk = Desk(acd, hub, bridge, settings.service_level_seconds, settings.alerts, conversations)
+    return HandoffService(settings, acd, port, bridge, desk)

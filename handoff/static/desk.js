@@ -1,0 +1,201 @@
+// Agent desk: log in, keep one WebSocket to the ACD, show offers with the bot's summary, bridge audio.
+// Caller audio arrives as binary PCM16 frames; it is played through Web Audio and measured
+// (window.deskAudio holds bytes and level, which the browser test reads).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const desk = { token: null, socket: null, offer: null, call: null, sampleRate: 8000, audio: null };
+window.deskAudio = { bytes: 0, frames: 0, level: 0, peak: 0 };
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const response = await fetch("/desk/api/login", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ agent_id: $("agent-id").value, password: $("password").value }),
+  });
+  const body = await response.json();
+  if (!response.ok) { $("login-error").textContent = body.error; return; }
+  desk.token = body.token;
+  $("who").textContent = body.agent.name;
+  $("transfer-queue").replaceChildren(...body.queues.map((q) => new Option(q, q)));
+  $("login-panel").hidden = true;
+  $("desk").hidden = false;
+  connect();
+  refreshQueue();
+  setInterval(refreshQueue, 2000);
+});
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/desk/ws?token=${encodeURIComponent(desk.token)}`);
+  socket.binaryType = "arraybuffer";
+  socket.onmessage = (message) => {
+    if (message.data instanceof ArrayBuffer) { callerAudio(message.data); return; }
+    handle(JSON.parse(message.data));
+  };
+  socket.onclose = () => { $("status-line").textContent = "Disconnected from the desk server."; };
+  desk.socket = socket;
+  setInterval(() => send({ type: "ping" }), 5000);
+}
+
+function send(command) {
+  if (desk.socket && desk.socket.readyState === WebSocket.OPEN) desk.socket.send(JSON.stringify(command));
+}
+
+function handle(event) {
+  switch (event.type) {
+    case "hello": case "ack": showState(event.agent.state); break;
+    case "state": showState(event.state); break;
+    case "offer": showOffer(event.call); break;
+    case "offer_withdrawn":
+      if (desk.offer && desk.offer.id === event.call_id) { desk.offer = null; $("offer-panel").hidden = true; }
+      break;
+    case "call": startCall(event.call); break;
+    case "connected": break;
+    case "call_ended": endCall("The caller hung up."); break;
+    case "audio_format": desk.sampleRate = event.sample_rate; break;
+    case "error": $("status-line").textContent = event.error; break;
+  }
+}
+
+function showState(state) {
+  $("state-label").textContent = state;
+  document.body.dataset.state = state;
+}
+
+function showOffer(call) {
+  desk.offer = call;
+  const summary = call.summary || {};
+  $("offer-queue").textContent = `(${call.queue})`;
+  $("summary-reason").textContent = call.reason;
+  $("summary-intents").textContent = (summary.intents || []).join(", ");
+  $("summary-text").textContent = summary.text || "";
+  $("summary-slots").replaceChildren(...Object.entries(summary.slots || {}).flatMap(([name, value]) => {
+    const dt = document.createElement("dt"); dt.textContent = name;
+    const dd = document.createElement("dd"); dd.textContent = String(value); dd.dataset.slot = name;
+    return [dt, dd];
+  }));
+  $("summary-transcript").replaceChildren(...(summary.transcript || []).map((line) => {
+    const li = document.createElement("li"); li.textContent = `${line.speaker}: ${line.text}`; return li;
+  }));
+  $("offer-panel").hidden = false;
+}
+
+$("accept").addEventListener("click", () => {
+  if (!desk.offer) return;
+  ensureAudio();
+  send({ type: "accept", call_id: desk.offer.id });
+});
+$("decline").addEventListener("click", () => {
+  if (desk.offer) send({ type: "decline", call_id: desk.offer.id });
+  $("offer-panel").hidden = true;
+});
+document.querySelectorAll("button[data-state]").forEach((button) =>
+  button.addEventListener("click", () => send({ type: "state", state: button.dataset.state })));
+$("save-note").addEventListener("click", () => {
+  send({ type: "note", text: $("note").value });
+  $("note").value = "";
+});
+$("transfer").addEventListener("click", () => {
+  send({ type: "transfer", queue: $("transfer-queue").value, note: $("note").value });
+  endCall("Transferred.");
+});
+$("hangup").addEventListener("click", () => { send({ type: "hangup" }); endCall("Call ended."); });
+
+function startCall(call) {
+  desk.call = call;
+  desk.offer = null;
+  $("offer-panel").hidden = true;
+  $("call-id").textContent = call.id;
+  $("call-panel").hidden = false;
+  startMicrophone();
+}
+
+function endCall(text) {
+  desk.call = null;
+  $("call-panel").hidden = true;
+  $("status-line").textContent = text;
+  stopMicrophone();
+}
+
+// --- audio -------------------------------------------------------------------------
+function ensureAudio() {
+  if (!desk.audio) {
+    desk.audio = { context: new AudioContext(), playAt: 0 };
+  }
+  return desk.audio;
+}
+
+function callerAudio(buffer) {
+  const samples = new Int16Array(buffer);
+  let sum = 0, peak = 0;
+  const floats = new Float32Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const value = samples[i] / 32768;
+    floats[i] = value;
+    sum += value * value;
+    peak = Math.max(peak, Math.abs(value));
+  }
+  const level = samples.length ? Math.sqrt(sum / samples.length) : 0;
+  const stats = window.deskAudio;
+  stats.bytes += buffer.byteLength; stats.frames += 1; stats.level = level; stats.peak = Math.max(stats.peak, peak);
+  $("level").value = Math.min(1, level * 4);
+  $("audio-bytes").textContent = String(stats.bytes);
+  play(floats);
+}
+
+function play(floats) {
+  const audio = ensureAudio();
+  if (!floats.length) return;
+  const buffer = audio.context.createBuffer(1, floats.length, desk.sampleRate);
+  buffer.copyToChannel(floats, 0);
+  const source = audio.context.createBufferSource();
+  source.buffer = buffer;
+  source.connect(audio.context.destination);
+  const now = audio.context.currentTime;
+  audio.playAt = Math.max(audio.playAt, now + 0.05);
+  source.start(audio.playAt);
+  audio.playAt += buffer.duration;
+}
+
+// The agent's microphone goes to the caller as PCM16 at 16 kHz (when the browser grants it).
+async function startMicrophone() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const context = new AudioContext({ sampleRate: 16000 });
+    const source = context.createMediaStreamSource(stream);
+    const processor = context.createScriptProcessor(2048, 1, 1);
+    processor.onaudioprocess = (event) => {
+      const input = event.inputBuffer.getChannelData(0);
+      const pcm = new Int16Array(input.length);
+      for (let i = 0; i < input.length; i++) pcm[i] = Math.max(-1, Math.min(1, input[i])) * 32767;
+      if (desk.call && desk.socket.readyState === WebSocket.OPEN) desk.socket.send(pcm.buffer);
+    };
+    source.connect(processor);
+    processor.connect(context.destination);
+    desk.microphone = { stream, context };
+  } catch (error) {
+    $("status-line").textContent = `Microphone unavailable: ${error.message}`;
+  }
+}
+
+function stopMicrophone() {
+  if (!desk.microphone) return;
+  desk.microphone.stream.getTracks().forEach((track) => track.stop());
+  desk.microphone.context.close();
+  desk.microphone = null;
+}
+
+async function refreshQueue() {
+  const response = await fetch(`/desk/api/queues?token=${encodeURIComponent(desk.token)}`);
+  if (!response.ok) return;
+  const calls = await response.json();
+  $("queue-body").replaceChildren(...calls.map((call) => {
+    const row = document.createElement("tr");
+    for (const value of [call.id, call.queue, call.reason, `${Math.round(call.waited)} s`]) {
+      const cell = document.createElement("td"); cell.textContent = value; row.appendChild(cell);
+    }
+    return row;
+  }));
+}
