@@ -55,7 +55,8 @@ def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | 
                             settings.sensitive_slots)
 
 
-def build_app(project_root: Path, model_path: Path | None = None, watch: bool = False) -> web.Application:
+def build_app(project_root: Path, model_path: Path | None = None, watch: bool = False,
+              agent_bridge=None, preload_voice: bool = False) -> web.Application:
     project = load_project(project_root)
     settings = load_settings(project_root, project.config)
     configure_crm(settings)
@@ -63,6 +64,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     processor = build_processor(model, settings)
     app = web.Application(client_max_size=1024 * 1024)
     add_routes(app, processor)
+    add_voice_gateway(app, processor, settings, agent_bridge, preload_voice)
     reloader = ContentReloader(project_root, settings.models_dir)
     app.router.add_post("/model/reload", reloader.handle)
     if watch:
@@ -78,3 +80,15 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
 
     app.on_cleanup.append(close_store)
     return app
+
+
+def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
+                      preload: bool = False) -> None:
+    """Phone audio on the same server (config ``helpline: voice:``; ``enabled: false`` leaves it out).
+
+    ``preload`` loads the speech models at start-up; otherwise the first call loads them.
+    """
+    if settings.voice.get("enabled", True):
+        from voice_gateway.server import add_voice_routes
+
+        add_voice_routes(app, processor, settings, agent_bridge, preload=preload)

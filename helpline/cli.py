@@ -75,7 +75,7 @@ def cmd_run(args) -> None:
         progress = StageProgress()
         model = ensure_model(project, settings, progress)
         progress.close()
-    app = build_app(Path(args.project), model, watch=args.watch)
+    app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True)
     print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
           f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
     web.run_app(app, host=host, port=port, print=None, access_log=None)
@@ -141,6 +141,12 @@ def _test_nlu(args) -> None:
     print(format_report(report))
 
 
+def cmd_call(args) -> None:
+    from voice_gateway.call_command import run
+
+    run(args)
+
+
 def main(argv: list[str] | None = None) -> None:
     from helpline.logs import configure_logging
 
@@ -167,6 +173,17 @@ def main(argv: list[str] | None = None) -> None:
     test.add_argument("--nlu", help="NLU test data file (default: a held-out split of the training data)")
     test.add_argument("--split", type=float, default=0.2, help="held-out fraction when --nlu is not given")
     test.set_defaults(func=cmd_test)
+    call = commands.add_parser("call", help="call the voice gateway: each WAV is one caller turn, dtmf:123# keys")
+    call.add_argument("turns", nargs="+", metavar="FILE.wav|dtmf:KEYS")
+    call.add_argument("--url", default="http://127.0.0.1:5005", help="the running server")
+    call.add_argument("--protocol", choices=["twilio", "helpline", "audiosocket"], default="twilio")
+    call.add_argument("--audiosocket", default="127.0.0.1:9092", help="host:port of the AudioSocket listener")
+    call.add_argument("--sample-rate", type=int, choices=[8000, 16000], default=8000, help="helpline protocol only")
+    call.add_argument("--caller", default="+15551230001", help="caller ID sent with the call")
+    call.add_argument("--record", help="write what the bot said to this WAV")
+    call.add_argument("--no-transcribe", dest="transcribe", action="store_false",
+                      help="do not recognise the bot's audio (Twilio/AudioSocket carry no text)")
+    call.set_defaults(func=cmd_call)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     from bot.model_archive import ModelLoadError
