@@ -39,6 +39,7 @@ class SpeechCache:
         sentences = [s for text in texts for s in self.sentences(text)]
         if not sentences:
             return
+        sentences[:1] = first_clauses(sentences[0])
         pending = asyncio.ensure_future(self.audio(sentences[0], sample_rate))
         try:
             for index in range(len(sentences)):
@@ -53,6 +54,14 @@ class SpeechCache:
         for text in texts:
             for sentence in self.sentences(text):
                 await self.audio(sentence, sample_rate)
+
+
+def first_clauses(sentence: str, min_chars: int = 50) -> list[str]:
+    """A long first sentence split after its first comma: the caller hears the bot sooner."""
+    head, comma, rest = sentence.partition(", ")
+    if len(sentence) < min_chars or not comma or len(head) < 12 or len(rest) < 12:
+        return [sentence]
+    return [head + ",", rest]
 
 
 def fixed_response_texts(domain) -> list[str]:
