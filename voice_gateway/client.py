@@ -44,6 +44,7 @@ class TurnResult:
     first_bot_audio: float | None = None
     bot_audio: bytearray = field(default_factory=bytearray)
     bot_text: list[str] = field(default_factory=list)
+    after_end_of_turn_ms: float | None = None  # measured by the gateway (Helpline protocol tells it)
 
     @property
     def latency_ms(self) -> float | None:
@@ -237,6 +238,8 @@ class Caller:
                     self.events.append(value)
                     if value.get("event") == "transcript" and value.get("speaker") == "bot":
                         self._current.bot_text.append(value["text"])
+                    elif value.get("event") == "turn" and self._current.after_end_of_turn_ms is None:
+                        self._current.after_end_of_turn_ms = value["after_end_of_turn_ms"]
         except (websockets.ConnectionClosed, ConnectionError):
             pass
         finally:

@@ -20,6 +20,7 @@ class VoiceConfig:
     turn_start_secs: float = 0.1
     end_of_turn_secs: float = 0.5
     digits_end_of_turn_secs: float = 1.0
+    speculate_after_secs: float | None = 0.15  # recognise during the end-of-turn silence (None: off)
     barge_in: dict = field(default_factory=lambda: {"min_speech_secs": 0.6, "min_words": 2})
     keypad: dict = field(default_factory=dict)  # agent_key, repeat_key, submit_key, inter_digit_timeout_secs
     no_input: dict = field(default_factory=dict)  # NoInputPolicy.from_config
@@ -54,6 +55,7 @@ def load_voice_config(raw: dict, base_dir: Path) -> VoiceConfig:
         turn_start_secs=float(raw.get("turn_start_secs", 0.1)),
         end_of_turn_secs=float(raw.get("end_of_turn_secs", 0.5)),
         digits_end_of_turn_secs=float(raw.get("digits_end_of_turn_secs", 1.0)),
+        speculate_after_secs=raw.get("speculate_after_secs", 0.15),
         barge_in=dict(raw.get("barge_in") or VoiceConfig().barge_in),
         keypad=dict(raw.get("keypad") or {}), no_input=dict(raw.get("no_input") or {}),
         handoff_without_bridge=raw.get("handoff_without_bridge", "stay"),

@@ -53,11 +53,16 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
             purge_old_recordings(config.recording_dir, config.recording_retention_days)
         server = None
         if config.audiosocket_port is not None:
-            server = await asyncio.start_server(lambda r, w: serve_audiosocket(services, r, w),
-                                                config.audiosocket_host, int(config.audiosocket_port))
-            app[AUDIOSOCKET_PORT_KEY] = server.sockets[0].getsockname()[1]
-            logger.info("AudioSocket listening", extra={"host": config.audiosocket_host,
-                                                        "port": app[AUDIOSOCKET_PORT_KEY]})
+            try:
+                server = await asyncio.start_server(lambda r, w: serve_audiosocket(services, r, w),
+                                                    config.audiosocket_host, int(config.audiosocket_port))
+            except OSError as error:  # the HTTP API and WebSocket calls still work
+                logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket_port,
+                                                                            "error": str(error)})
+            else:
+                app[AUDIOSOCKET_PORT_KEY] = server.sockets[0].getsockname()[1]
+                logger.info("AudioSocket listening", extra={"host": config.audiosocket_host,
+                                                            "port": app[AUDIOSOCKET_PORT_KEY]})
         yield
         if services.loading is not None:
             services.loading.cancel()

@@ -43,7 +43,7 @@ class VoiceServices:
         if self.config.prewarm_responses:
             await self.prewarm()
 
-    async def prewarm(self, sample_rates=(8000, 16000)) -> None:
+    async def prewarm(self, sample_rates=(8000,)) -> None:
         """Synthesize the fixed responses ahead of the first call (config ``prewarm_responses``)."""
         texts = fixed_response_texts(self.processor.model.domain)
         for rate in sample_rates:

@@ -66,9 +66,11 @@ class CallSession:
         self.last_prompt: list[str] = []
         self.utterance: Utterance | None = None
         self.utterance_sensitive = False
+        self.utterance_mode = "normal"
         self.barge_in: str | None = None  # "pending" while the caller talks over the bot, "interrupted" once real
         self.hang_up_reason: str | None = None  # set when the gateway ends the call
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._recognised_at = self._answered_at = 0.0  # when the current turn's text and replies were ready
         self._hold: asyncio.Task | None = None
         self._worker: asyncio.Task | None = None
         self.leg = GatewayCallerLeg(self)
@@ -129,6 +131,7 @@ class CallSession:
                     self._start_utterance()
             else:
                 self.utterance.feed(self._asr_audio(window))
+                self._speculate(speech)
                 if speech and self.barge_in == "pending":
                     for strategy in self.interruptions:
                         strategy.append_audio(window, VAD_RATE)
@@ -136,14 +139,24 @@ class CallSession:
             if event is TurnEvent.ENDED and self.utterance is not None:
                 self._end_utterance()
 
+    def _speculate(self, speech: bool) -> None:
+        """Recognise early when the caller pauses; forget the guess when they go on."""
+        after = self.config.speculate_after_secs
+        utterance = self.utterance
+        if speech and utterance.speculation is not None:
+            utterance.drop_speculation()
+        elif (after is not None and not speech and utterance.speculation is None
+              and self.turns.silence_secs_so_far >= after):
+            utterance.speculate(self.services.asr.recognizer(self.utterance_mode))
+
     def _asr_audio(self, pcm16k: bytes) -> bytes:
         rate = self.services.asr.sample_rate
         return pcm16k if rate == VAD_RATE else resample(pcm16k, VAD_RATE, rate)
 
     def _start_utterance(self) -> None:
         self._cancel_timer("no_input")
-        mode = "digits" if self.expecting_digits else "normal"
-        self.utterance = Utterance(self.services.asr.recognizer(mode), self._on_partial)
+        self.utterance_mode = "digits" if self.expecting_digits else "normal"
+        self.utterance = Utterance(self.services.asr.recognizer(self.utterance_mode), self._on_partial)
         self.utterance_sensitive = self.sensitive
         for window in self.preroll:
             self.utterance.feed(self._asr_audio(window))
@@ -231,6 +244,7 @@ class CallSession:
         if kind == "utterance":
             _, finishing, ended_at, sensitive = item
             text = await finishing
+            self._recognised_at = time.monotonic()
             if not text:
                 logger.info("utterance without words ignored", extra=self._log())
                 return
@@ -271,6 +285,7 @@ class CallSession:
 
     async def _bot_turn(self, replies: Awaitable[list[dict]], ended_at: float | None = None) -> None:
         messages = await replies
+        self._answered_at = time.monotonic()
         tracker = asyncio.ensure_future(self.processor.get_tracker(self.call_id))  # read while speaking
         texts = [m["text"] for m in messages if m.get("text")]
         if texts:
@@ -314,9 +329,14 @@ class CallSession:
 
         def first_frame() -> None:
             if ended_at is not None:
-                latency_ms = (time.monotonic() - ended_at) * 1000
+                now = time.monotonic()
+                latency_ms = (now - ended_at) * 1000
                 self.services.turn_latencies_ms.append(latency_ms)
-                logger.info("bot answered", extra=self._log(after_end_of_turn_ms=round(latency_ms, 1)))
+                recognised = max(ended_at, self._recognised_at)
+                logger.info("bot answered", extra=self._log(
+                    after_end_of_turn_ms=round(latency_ms, 1), recognition_ms=round((recognised - ended_at) * 1000),
+                    bot_ms=round((self._answered_at - recognised) * 1000),
+                    speech_ms=round((now - self._answered_at) * 1000)))
                 asyncio.ensure_future(self._notify({"event": "turn", "after_end_of_turn_ms": round(latency_ms, 1)}))
 
         return await self.playback.play(self.services.speech.speak(texts, self.sample_rate), first_frame)

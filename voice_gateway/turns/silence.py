@@ -22,6 +22,11 @@ class SilenceTurnDetector:
         self.speech_secs = 0.0  # speech heard in the current turn
         self._run = 0.0  # current run of speech (before the turn starts) or of silence (in a turn)
 
+    @property
+    def silence_secs_so_far(self) -> float:
+        """Quiet since the caller last spoke in this turn (0 outside a turn)."""
+        return self._run if self.in_turn else 0.0
+
     def update(self, speech: bool, window_secs: float) -> TurnEvent | None:
         if not self.in_turn:
             self._run = self._run + window_secs if speech else 0.0
