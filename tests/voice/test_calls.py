@@ -5,7 +5,9 @@ call recording and the protocol messages the client received.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 
 from voice_gateway.client import Caller, open_line
@@ -17,9 +19,13 @@ def bot_texts(tracker) -> str:
 
 
 def transcript(voice_server, call_id: str) -> dict:
-    folders = [f for f in voice_server.services.config.recording_dir.iterdir() if f.name.endswith(call_id)]
-    assert len(folders) == 1
-    return json.loads((folders[0] / "transcript.json").read_text())
+    """The call's recorded transcript (written as the call closes, which may trail the hang-up a little)."""
+    for _ in range(50):
+        files = list(voice_server.services.config.recording_dir.glob(f"*-{call_id}/transcript.json"))
+        if files:
+            return json.loads(files[0].read_text())
+        time.sleep(0.1)
+    raise AssertionError(f"no transcript recorded for {call_id}")
 
 
 async def test_order_status_with_a_spoken_order_number(voice_server):
@@ -31,9 +37,13 @@ async def test_order_status_with_a_spoken_order_number(voice_server):
         assert asked.first_bot_audio is not None
         answer = await caller.say(voice_server.synthesize("four seven two nine one eight"))
         assert answer.latency_ms is not None and len(answer.bot_audio) > 8000 * 2
+        await caller.say(voice_server.synthesize("No thanks, goodbye."))
+        await asyncio.wait_for(caller.closed.wait(), 10)  # the bot said goodbye and hung up
     said = bot_texts(voice_server.tracker(call_id))
     assert "four seven two nine one eight" in said and "ups" in said
-    lines = transcript(voice_server, call_id)["lines"]
+    record = transcript(voice_server, call_id)
+    assert record["ended_reason"] == "the bot ended the call"
+    lines = record["lines"]
     assert [line["speaker"] for line in lines[:2]] == ["bot", "caller"]
     assert any("four seven two nine one eight" in line["text"].lower() for line in lines if line["speaker"] == "bot")
 

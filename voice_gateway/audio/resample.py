@@ -14,11 +14,17 @@ def resample(pcm16: bytes, from_rate: int, to_rate: int) -> bytes:
 
 
 class StreamResampler:
-    """Resamples a stream chunk by chunk without clicks at the chunk edges (the filter keeps its state)."""
+    """Resamples a stream chunk by chunk without clicks at the chunk edges (the filter keeps its state).
+
+    Medium quality: its filter holds back about 26 ms of audio (high quality: 66 ms, all of it added
+    to every turn's latency), and speech recognition does not hear the difference.
+    """
 
     def __init__(self, from_rate: int, to_rate: int):
         self.from_rate, self.to_rate = from_rate, to_rate
-        self._stream = None if from_rate == to_rate else soxr.ResampleStream(from_rate, to_rate, 1, dtype="int16")
+        self._stream = None
+        if from_rate != to_rate:
+            self._stream = soxr.ResampleStream(from_rate, to_rate, 1, dtype="int16", quality="MQ")
 
     def process(self, pcm16: bytes) -> bytes:
         if self._stream is None:
