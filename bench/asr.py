@@ -209,11 +209,9 @@ def main() -> None:
               f" digit(dm) {r['digit_accuracy_digits_mode']:.3f} 6-digit(dm) {r['six_digit_string_accuracy']:.3f}"
               f" 6-digit(plain) {r['six_digit_string_accuracy_plain']:.3f} rtf {r['rtf']} finish p50"
               f" {r['finish_ms_p50']} ms rss {r['rss_mb']} MB", flush=True)
-    if args.limit:
-        print("(--limit: quick run, results not written)")
-        return
-    path = write_result("asr.json", {"default": DEFAULT_ENGINE, **results})
-    print(f"wrote {path}")
+        if not args.limit:  # written after each engine, so a long run keeps what it measured
+            path = write_result("asr.json", {"default": DEFAULT_ENGINE, **results})
+    print("(--limit: quick run, results not written)" if args.limit else f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 DIGIT_PROMPT = "4 7 2 9 1 8. 3 0 5 6 2 1."
 DIGIT_TOKENS_PER_S = 4  # people say at most about three digits a second
+WORD_TOKENS_PER_S = 8
 WORDS_MIN_LOGPROB = -0.6  # a normal decode this confident, with no digits, is the caller changing the subject
 _DIGIT_TOKEN_RE = re.compile(r"\s*[0-9]*\s*")
 SILENCE_RMS = 0.006  # about -44 dBFS: quieter chunks count as silence for the early final
@@ -94,16 +95,16 @@ class WhisperEngine:
     def _transcribe_digits(self, samples: np.ndarray) -> str:
         from faster_whisper.audio import pad_or_trim
 
-        max_digits = 2 + int(DIGIT_TOKENS_PER_S * len(samples) / self.sample_rate)
+        seconds = len(samples) / self.sample_rate
         with self._lock:
             encoded = self.model.encode(pad_or_trim(self.model.feature_extractor(samples)))
-            words, logprob = self._generate(encoded, self._prompt)
-            digits, others = extract_digits(words, homophones=False)
-            if not digits and others and logprob >= WORDS_MIN_LOGPROB:
+            words, logprob = self._generate(encoded, self._prompt,
+                                            max_length=len(self._prompt) + 4 + int(WORD_TOKENS_PER_S * seconds))
+            if _changes_subject(words, logprob):
                 return digit_transcript(words)  # "To." is still a 2; "I'd like a person" stays words
             constrained, _ = self._generate(encoded, self._digit_prompt, suppress_tokens=self._non_digit_tokens,
-                                            max_length=len(self._digit_prompt) + max_digits)
-        return digit_transcript(constrained)
+                                            max_length=len(self._digit_prompt) + 2 + int(DIGIT_TOKENS_PER_S * seconds))
+        return " ".join(_fuse(extract_digits(words), extract_digits(constrained)[0]))
 
     def _generate(self, encoded, prompt: list[int], **options) -> tuple[str, float]:
         """Greedy/beam decode of encoded audio: (text, average log-probability per token)."""
@@ -153,6 +154,22 @@ class WhisperRecognizer:
 
     def _audio(self) -> np.ndarray:
         return to_float32(b"".join(self._chunks))
+
+
+def _changes_subject(words: str, logprob: float) -> bool:
+    """A confident normal decode with words but no digit in it (and not a decoding loop)."""
+    digits, others = extract_digits(words, homophones=False)
+    tokens = words.lower().split()
+    return not digits and others > 0 and logprob >= WORDS_MIN_LOGPROB and len(set(tokens)) * 2 >= len(tokens)
+
+
+def _fuse(normal: tuple[str, int], constrained: str) -> str:
+    """The constrained decode's digits, unless the normal decode heard exactly one more digit at
+    the start (the constrained decode's typical error: it drops a first digit, measured on FSDD)."""
+    digits, others = normal
+    if not others and len(digits) == len(constrained) + 1 and digits[1:] == constrained:
+        return digits
+    return constrained
 
 
 def _non_digit_tokens(tokenizer) -> list[int]:
