@@ -4,8 +4,8 @@
 
 * WER on ``ljspeech_samples`` (32 read sentences), at 16 kHz and as a phone line carries it:
   resampled to 8 kHz, G.711 mu-law encoded and decoded, resampled back to the engine's rate.
-* Accuracy on ``fsdd_digits`` single digits (the 300 clips of the suggested test split, 8 kHz),
-  in normal mode (read the way the bot's number normaliser reads it) and in digits mode.
+* Accuracy on ``fsdd_digits`` single digits (the 300 clips of the suggested test split, 8 kHz,
+  with 0.3 s of silence either side as the gateway's voice detector keeps it), in normal mode (read the way the bot's number normaliser reads it) and in digits mode.
 * Six-digit strings: ``--strings`` strings of six random digits (seed 4729), each digit a test
   clip of one speaker, joined with 0.2 s of silence; fully right or not, digits mode and normal.
 * ``rtf``: processing time / audio time over the 16 kHz LJSpeech set, streamed in 20 ms frames as
@@ -45,6 +45,7 @@ LJSPEECH = SHARED_DATA / "ljspeech_samples"
 FSDD = SHARED_DATA / "fsdd_digits"
 FRAME_S = 0.02
 GAP_S = 0.2
+PAD_S = 0.3  # silence around a single-digit clip: what the gateway's voice detector keeps around speech
 STRING_SEED = 4729
 ENGINE_CONFIGS = {
     "moonshine": {"engine": "moonshine"},
@@ -80,6 +81,11 @@ def digit_strings(clips: list[dict], count: int) -> list[tuple[bytes, str]]:
         audio = gap + gap.join(read_wav(FSDD / rng.choice(by_speaker[(speaker, d)]))[0] for d in digits) + gap
         strings.append((audio, digits))
     return strings
+
+
+def pad(pcm16_8k: bytes) -> bytes:
+    silence = bytes(2 * int(PAD_S * 8000))
+    return silence + pcm16_8k + silence
 
 
 def phone_line(pcm16: bytes, rate: int) -> bytes:
@@ -195,7 +201,7 @@ def main() -> None:
     clips = fsdd_test_clips()
     data = {
         "ljspeech": ljspeech(args.limit),
-        "digits": [(read_wav(FSDD / clip["path"])[0], clip["digit"]) for clip in clips[:args.limit]],
+        "digits": [(pad(read_wav(FSDD / clip["path"])[0]), clip["digit"]) for clip in clips[:args.limit]],
         "strings": digit_strings(clips, min(args.strings, args.limit or args.strings)),
     }
     progress = StageProgress()

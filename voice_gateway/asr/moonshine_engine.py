@@ -12,6 +12,8 @@ import logging
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from voice_gateway.asr.base import DIGITS, NORMAL, ASRConfigError
 from voice_gateway.asr.digits import digit_transcript
 from voice_gateway.asr.pcm import to_float32
@@ -54,9 +56,11 @@ class MoonshineRecognizer:
             self._stream.start()
         self._pending_s = 0.0
         self._partial = ""
+        self._audio: list[np.ndarray] = []
 
     def accept(self, pcm16: bytes) -> str | None:
         samples = to_float32(pcm16)
+        self._audio.append(samples)
         with self._engine._lock:
             self._stream.add_audio(samples.tolist(), self._engine.sample_rate)
             self._pending_s += len(samples) / self._engine.sample_rate
@@ -76,6 +80,11 @@ class MoonshineRecognizer:
         with self._engine._lock:
             text = _text(self._stream.update_transcription())
             self._stream.close()
+            if not text and self._audio:
+                # The stream's voice detector needs context: a lone short word ("seven") can end up
+                # in no line at all. One pass over the whole utterance still hears it.
+                audio = np.concatenate(self._audio).tolist()
+                text = _text(self._engine._transcriber.transcribe_without_streaming(audio, self._engine.sample_rate))
         return digit_transcript(text) if self._digits else text
 
 

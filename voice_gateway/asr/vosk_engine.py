@@ -4,8 +4,8 @@ Vosk's ``Model`` is shared by all calls and its recognisers are independent, so 
 needed. A recogniser can take audio at any rate (Kaldi resamples to the model's rate), so
 ``sample_rate`` is whatever the operator configures: 8000 keeps phone audio as it arrives.
 
-Digits mode restricts the decoding graph to the language's digit words (plus "[unk]" where the
-model has it), so a spoken digit string cannot turn into other words.
+Digits mode restricts the decoding graph to the language's digit words that the model knows (plus
+"[unk]" where it has it), so a spoken digit string cannot turn into other words.
 """
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ class VoskEngine:
         self.model = Model(str(model_dir))
         self.language = language
         self.sample_rate = sample_rate
-        self._grammar = json.dumps([*GRAMMAR_WORDS[language], UNKNOWN], ensure_ascii=False)
+        known = [word for word in (*GRAMMAR_WORDS[language], UNKNOWN) if self.model.vosk_model_find_word(word) >= 0]
+        if not set(known) - {UNKNOWN}:
+            raise ASRConfigError(f"voice.asr: the Vosk model in {model_dir} has none of the {language!r} digit words")
+        self._grammar = json.dumps(known, ensure_ascii=False)
         logger.info("asr engine loaded", extra={"engine": self.name, "model": str(model_dir), "language": language})
 
     @classmethod

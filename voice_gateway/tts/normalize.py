@@ -15,14 +15,15 @@ from bot.demo.actions import number_words, ordinal_words, speak_digits, speak_mo
 
 # Numbers this long, or right after one of these words, are identifiers: read digit by digit.
 ID_MIN_DIGITS = 5
-_ID_CUES = r"(?:order|number|no\.|#|pin|account|extension|ext\.|reference|ref\.|confirmation|code|id)"
+_ID_CUES = r"(?:order|number|no\.|pin|account|extension|ext\.|reference|ref\.|confirmation|code|id)"
 _MONTH_NAMES = ("January February March April May June July August September October November December").split()
 
 _MONEY_RE = re.compile(r"\$\s?([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{2}))?\b")
 _ISO_DATE_RE = re.compile(r"\b([12][0-9]{3})-([01]?[0-9])-([0-3]?[0-9])\b")
 _US_DATE_RE = re.compile(r"\b([01]?[0-9])/([0-3]?[0-9])/([12][0-9]{3})\b")
 _TIME_RE = re.compile(r"\b([0-2]?[0-9]):([0-5][0-9])(?:\s?([ap])\.?m\.?\b)?", re.IGNORECASE)
-_CUED_ID_RE = re.compile(rf"(\b{_ID_CUES}\s*(?:number\s*)?#?\s*)([0-9][0-9 -]*[0-9]|[0-9])", re.IGNORECASE)
+_HASH_RE = re.compile(r"#\s?(?=[0-9])")
+_CUED_ID_RE = re.compile(rf"(\b{_ID_CUES}\s*(?:number\s*)?)([0-9][0-9 -]*[0-9]|[0-9])", re.IGNORECASE)
 _PHONE_RE = re.compile(r"\b(?:\d{3}[-.]\d{3}[-.]\d{4}|\d{3}[-.]\d{4})\b")
 _LONG_NUMBER_RE = re.compile(rf"\b[0-9]{{{ID_MIN_DIGITS},}}\b")
 _PERCENT_RE = re.compile(r"\b([0-9]+(?:\.[0-9]+)?)\s?%")
@@ -37,6 +38,7 @@ def normalize_for_speech(text: str) -> str:
     text = _ISO_DATE_RE.sub(lambda m: _date(m.group(1), m.group(2), m.group(3)), text)
     text = _US_DATE_RE.sub(lambda m: _date(m.group(3), m.group(1), m.group(2)), text)
     text = _TIME_RE.sub(_time, text)
+    text = _HASH_RE.sub("number ", text)
     text = _CUED_ID_RE.sub(lambda m: m.group(1) + speak_digits(re.sub(r"\D", "", m.group(2))), text)
     text = _PHONE_RE.sub(lambda m: ", ".join(speak_digits(group) for group in re.split(r"[-.]", m.group())), text)
     text = _LONG_NUMBER_RE.sub(lambda m: speak_digits(m.group()), text)
