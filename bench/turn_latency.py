@@ -3,7 +3,8 @@
     python bench/turn_latency.py [--calls 9]
 
 Starts `helpline run` (the demo bot, default config.yml: the default ASR engine, Piper, VAD,
-end-of-turn silence) in a subprocess and places calls over the Helpline protocol at 8 kHz. Each call
+end-of-turn silence) in a subprocess, waits until its models are loaded and the fixed responses
+synthesized (GET /voice/status), and places calls over the Helpline protocol at 8 kHz. Each call
 waits for the greeting, then plays six caller turns synthesized with Piper (order question, order
 number, balance question, PIN, order question, another order number) in real time, silence between
 them, waiting for each answer to finish. Two numbers per turn:
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -39,18 +41,21 @@ TURNS = ["I'd like to check on my order.", "four seven two nine one eight", "Wha
 CALLER = "+15551230001"
 
 
-def start_server(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "helpline.cli", "run", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300  # trains the demo bot first if the models folder has none
+def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
+    server = subprocess.Popen([sys.executable, "-m", "helpline.cli", "--log-level", "INFO", "run", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    deadline = time.time() + 600  # trains the demo bot first if the models folder has none
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/voice/status", timeout=1) as response:
+                status = json.load(response)
+            if status["models_loaded"] and status["prewarmed"]:
                 return server
         except OSError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     server.terminate()
-    raise RuntimeError("server did not become healthy")
+    raise RuntimeError("server did not load its voice models")
 
 
 async def place_calls(url: str, calls: int, speech: list[bytes]) -> list:
@@ -69,6 +74,17 @@ async def place_calls(url: str, calls: int, speech: list[bytes]) -> list:
     return results
 
 
+def breakdown(log: Path) -> dict:
+    """Median of each part of the gateway's turn latency, from its "bot answered" log lines."""
+    parts = {"recognition_ms": [], "bot_ms": [], "speech_ms": []}
+    for line in log.read_text().splitlines():
+        if '"bot answered"' in line:
+            entry = json.loads(line)
+            for key, values in parts.items():
+                values.append(entry[key])
+    return {f"{key}_p50": float(np.percentile(values, 50)) for key, values in parts.items() if values}
+
+
 def percentiles(values: list[float]) -> tuple[float, float]:
     return round(float(np.percentile(values, 50)), 1), round(float(np.percentile(values, 95)), 1)
 
@@ -84,24 +100,26 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "HELPLINE_DATA_DIR": f"{tmp}/data", "HELPLINE_PORT": str(port)}
-        server = start_server(env, port)
+        log = Path(tmp) / "server.log"
+        server = start_server(env, port, log)
         try:
             results = asyncio.run(place_calls(f"http://127.0.0.1:{port}", args.calls, speech))
         finally:
             server.terminate()
             server.wait(timeout=30)
+        parts = breakdown(log)
     gateway = [r.after_end_of_turn_ms for r in results if r.after_end_of_turn_ms is not None]
     client = [r.latency_ms for r in results if r.latency_ms is not None]
     turn_p50, turn_p95 = percentiles(gateway)
     speech_p50, speech_p95 = percentiles(client)
     print(f"{len(client)} turns: after end of turn p50 {turn_p50} ms, p95 {turn_p95} ms; "
-          f"after end of speech p50 {speech_p50} ms, p95 {speech_p95} ms")
+          f"after end of speech p50 {speech_p50} ms, p95 {speech_p95} ms; gateway parts (p50): {parts}")
     load = os.getloadavg()[0]
     path = write_result("turn_latency.json", {
         "command": "python bench/turn_latency.py", "turns": len(client), "unanswered_turns": len(results) - len(client),
         "after_end_of_turn_p50_ms": turn_p50, "after_end_of_turn_p95_ms": turn_p95,
         "after_end_of_speech_p50_ms": speech_p50, "after_end_of_speech_p95_ms": speech_p95,
-        "load_average_1min": round(load, 2),
+        "gateway_parts": parts, "load_average_1min": round(load, 2),
         "targets": {"after_end_of_turn_p50_ms": 300, "after_end_of_speech_p50_ms": 800}})
     print(f"wrote {path}")
 

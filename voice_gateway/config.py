@@ -31,7 +31,6 @@ class VoiceConfig:
     audiosocket_port: int | None = None  # None: no AudioSocket listener
     start_timeout_secs: float = 10.0  # a connection that never says who is calling is closed
     idle_timeout_secs: float = 30.0  # a call that stops sending anything is over
-    tts_cache_entries: int = 512
     prewarm_responses: bool = False  # synthesize the domain's fixed responses at start-up
 
     @property
@@ -65,7 +64,6 @@ def load_voice_config(raw: dict, base_dir: Path) -> VoiceConfig:
         audiosocket_port=audiosocket.get("port"),
         start_timeout_secs=float(raw.get("start_timeout_secs", 10.0)),
         idle_timeout_secs=float(raw.get("idle_timeout_secs", 30.0)),
-        tts_cache_entries=int(raw.get("tts_cache_entries", 512)),
         prewarm_responses=bool(raw.get("prewarm_responses", False)),
     )
     if config.handoff_without_bridge not in HANDOFF_WITHOUT_BRIDGE:

@@ -2,6 +2,7 @@
 
     GET /voice/twilio     WebSocket, Twilio Media Streams
     GET /voice/ws         WebSocket, Helpline's protocol (docs/voice_protocol.md)
+    GET /voice/status     models loaded? fixed responses synthesized? live calls
     GET /softphone        the browser softphone page (speaks Helpline's protocol)
     TCP audiosocket.port  Asterisk AudioSocket (config ``helpline: voice: audiosocket:``)
 
@@ -43,6 +44,10 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
     app[SERVICES_KEY] = services
     app.router.add_get("/voice/twilio", _websocket_handler(services, TwilioSerializer, "twilio"))
     app.router.add_get("/voice/ws", _websocket_handler(services, HelplinePcmSerializer, "helpline"))
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response(services.status())
+
+    app.router.add_get("/voice/status", status)
     app.router.add_get("/softphone", _softphone)
     app.router.add_static("/softphone/static", STATIC)
 
@@ -64,8 +69,9 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
                 logger.info("AudioSocket listening", extra={"host": config.audiosocket_host,
                                                             "port": app[AUDIOSOCKET_PORT_KEY]})
         yield
-        if services.loading is not None:
-            services.loading.cancel()
+        for task in (services.loading, services.prewarming):
+            if task is not None:
+                task.cancel()
         if server is not None:
             server.close()
             await server.wait_closed()

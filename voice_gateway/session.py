@@ -145,7 +145,7 @@ class CallSession:
         utterance = self.utterance
         if speech and utterance.speculation is not None:
             utterance.drop_speculation()
-        elif (after is not None and not speech and utterance.speculation is None
+        elif (after is not None and not speech and utterance.can_speculate()
               and self.turns.silence_secs_so_far >= after):
             utterance.speculate(self.services.asr.recognizer(self.utterance_mode))
 

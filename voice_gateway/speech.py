@@ -1,35 +1,22 @@
-"""The bot's voice: sentence-by-sentence synthesis in a worker thread, with the audio of repeated text cached.
+"""The bot's voice: sentence-by-sentence synthesis in a worker thread.
 
-Fixed responses ("What's your order number? ...") are the same text every call, so their audio is
-cached (least recently used out); replies with order details miss the cache and are synthesized.
+The first sentence plays while the next one is synthesized. The synthesizer caches the audio of
+text it has spoken (fixed responses such as "What's your order number? ..." are the same every
+call); ``prewarm`` fills that cache with the domain's fixed responses before the first call.
 """
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 
-class SpeechCache:
-    def __init__(self, synthesizer, entries: int = 512):
+class BotVoice:
+    def __init__(self, synthesizer):
         self.synthesizer = synthesizer
-        self.entries = entries
-        self._audio: OrderedDict[tuple[str, int], bytes] = OrderedDict()
-        self.hits = self.misses = 0
 
     async def audio(self, sentence: str, sample_rate: int) -> bytes:
-        key = (sentence, sample_rate)
-        if key in self._audio:
-            self._audio.move_to_end(key)
-            self.hits += 1
-            return self._audio[key]
-        self.misses += 1
         loop = asyncio.get_running_loop()
-        pcm = await loop.run_in_executor(None, self.synthesizer.synthesize, sentence, sample_rate)
-        self._audio[key] = pcm
-        while len(self._audio) > self.entries:
-            self._audio.popitem(last=False)
-        return pcm
+        return await loop.run_in_executor(None, self.synthesizer.synthesize, sentence, sample_rate)
 
     def sentences(self, text: str) -> list[str]:
         return [s for s in self.synthesizer.sentences(text) if s.strip()]

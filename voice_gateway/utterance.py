@@ -17,15 +17,19 @@ class Utterance:
     def __init__(self, recognizer, on_partial: Callable[[str], None]):
         self.recognizer = recognizer
         self.on_partial = on_partial
-        self.partial = ""
         self.audio = bytearray()  # everything fed so far, for a speculative recognition
         self.speculation: asyncio.Future | None = None
+        self._guessing: asyncio.Future | None = None  # the latest speculation, dropped or not
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._pump = asyncio.ensure_future(self._feed())
 
     def feed(self, pcm16: bytes) -> None:
         self.audio += pcm16
         self._queue.put_nowait(pcm16)
+
+    def can_speculate(self) -> bool:
+        """One guess at a time: a dropped guess still running in its thread must finish first."""
+        return self.speculation is None and (self._guessing is None or self._guessing.done())
 
     def speculate(self, recognizer) -> None:
         """Recognise the audio so far on ``recognizer`` (a fresh one), in the background."""
@@ -35,7 +39,7 @@ class Utterance:
             recognizer.accept(audio)
             return recognizer.finish()
 
-        self.speculation = asyncio.get_running_loop().run_in_executor(None, recognise)
+        self.speculation = self._guessing = asyncio.get_running_loop().run_in_executor(None, recognise)
 
     def drop_speculation(self) -> None:
         self.speculation = None  # the caller spoke again; the worker thread's result is ignored
@@ -51,7 +55,6 @@ class Utterance:
             if audio:
                 partial = await loop.run_in_executor(None, self.recognizer.accept, audio)
                 if partial:
-                    self.partial = partial
                     self.on_partial(partial)
             if done:
                 return

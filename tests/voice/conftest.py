@@ -74,6 +74,7 @@ def voice_server(demo_archive, tmp_path_factory):
     config.recording_dir = data / "recordings"
     config.no_input = {**config.no_input, "timeout_secs": 2.5, "reprompts": 1, "then": "handoff"}
     config.start_timeout_secs = 2.0
+    config.prewarm_responses = False  # spare the CPU: tests hear each fixed response once or twice
     server.start()
     yield server
     server.stop()
