@@ -75,7 +75,8 @@ def open_knowledge(project_root: Path, project: BotProject, settings: Settings) 
     return knowledge
 
 
-def build_app(project_root: Path, model_path: Path | None = None, watch: bool = False) -> web.Application:
+def build_app(project_root: Path, model_path: Path | None = None, watch: bool = False,
+              agent_bridge=None, preload_voice: bool = False) -> web.Application:
     project = load_project(project_root)
     settings = load_settings(project_root, project.config)
     configure_crm(settings)
@@ -86,6 +87,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     app = web.Application(client_max_size=1024 * 1024)
     add_routes(app, processor)
     attach_handoff(app, handoff, processor)
+    add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice)
     reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
     if watch:
@@ -114,3 +116,15 @@ def attach_handoff(app: web.Application, handoff: HandoffService, processor: Mes
     handoff.desk.conversations = conversations
     handoff.attach(app)
     app[AGENT_BRIDGE] = handoff.bridge
+
+
+def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
+                      preload: bool = False) -> None:
+    """Phone audio on the same server (config ``helpline: voice:``; ``enabled: false`` leaves it out).
+
+    ``preload`` loads the speech models at start-up; otherwise the first call loads them.
+    """
+    if settings.voice.get("enabled", True):
+        from voice_gateway.server import add_voice_routes
+
+        add_voice_routes(app, processor, settings, agent_bridge, preload=preload)

@@ -77,7 +77,7 @@ def cmd_run(args) -> None:
         progress = StageProgress()
         model = ensure_model(project, settings, progress)
         progress.close()
-    app = build_app(Path(args.project), model, watch=args.watch)
+    app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True)
     print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
           f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
     web.run_app(app, host=host, port=port, print=None, access_log=None)
@@ -197,6 +197,10 @@ def cmd_kb(args) -> None:
     decision = decide(hits, knowledge.config)
     print(f"decision: {decision.outcome}" + (f" ({', '.join(h.article.id for h in decision.hits)})"
                                              if decision.hits else ""))
+def cmd_call(args) -> None:
+    from voice_gateway.call_command import run
+
+    run(args)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -230,6 +234,17 @@ def main(argv: list[str] | None = None) -> None:
     kb.add_argument("query", nargs="?", help="what a caller might ask (for search)")
     kb.add_argument("--top", type=int, default=5, help="how many articles search shows")
     kb.set_defaults(func=cmd_kb)
+    call = commands.add_parser("call", help="call the voice gateway: each WAV is one caller turn, dtmf:123# keys")
+    call.add_argument("turns", nargs="+", metavar="FILE.wav|dtmf:KEYS")
+    call.add_argument("--url", default="http://127.0.0.1:5005", help="the running server")
+    call.add_argument("--protocol", choices=["twilio", "helpline", "audiosocket"], default="twilio")
+    call.add_argument("--audiosocket", default="127.0.0.1:9092", help="host:port of the AudioSocket listener")
+    call.add_argument("--sample-rate", type=int, choices=[8000, 16000], default=8000, help="helpline protocol only")
+    call.add_argument("--caller", default="+15551230001", help="caller ID sent with the call")
+    call.add_argument("--record", help="write what the bot said to this WAV")
+    call.add_argument("--no-transcribe", dest="transcribe", action="store_false",
+                      help="do not recognise the bot's audio (Twilio/AudioSocket carry no text)")
+    call.set_defaults(func=cmd_call)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     from bot.model_archive import ModelLoadError

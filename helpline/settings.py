@@ -21,6 +21,7 @@ class Settings:
     action_endpoint: str | None = None
     crm: dict = field(default_factory=dict)
     sensitive_slots: set[str] = field(default_factory=set)
+    voice: dict = field(default_factory=dict)  # the voice gateway's section (voice_gateway.config)
 
 
 def load_settings(project: Path, config: BotConfig) -> Settings:
@@ -36,6 +37,7 @@ def load_settings(project: Path, config: BotConfig) -> Settings:
         action_packages=list(raw.get("actions") or []),
         crm=dict(raw.get("crm") or {}),
         sensitive_slots=set(raw.get("sensitive_slots") or []),
+        voice=dict(raw.get("voice") or {}),
     )
     settings.action_endpoint = _action_endpoint(project / "endpoints.yml")
     return settings

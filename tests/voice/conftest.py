@@ -1,0 +1,80 @@
+"""One voice server for the whole session: the demo bot, the real ASR and TTS models, real sockets.
+
+The server runs in its own thread and event loop, so each test's client talks to it over TCP as a
+phone line would. Caller audio is synthesized with the server's Piper voice at 8 kHz.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+import pytest
+from aiohttp import web
+
+from tests.conftest import ROOT
+
+CALLER = "+15551230001"  # Maria in the demo CRM: PIN 2468
+
+
+class VoiceServer:
+    def __init__(self, app: web.Application):
+        from voice_gateway.server import AUDIOSOCKET_PORT_KEY, SERVICES_KEY
+
+        self.app = app
+        self.services = app[SERVICES_KEY]
+        self._port_key = AUDIOSOCKET_PORT_KEY
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        self.call(self._start())
+
+    async def _start(self) -> None:
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        await self.services.ready()
+        self.audiosocket = f"127.0.0.1:{self.app[self._port_key]}"
+
+    def call(self, coroutine, timeout: float = 120):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.call(self.runner.cleanup())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    def synthesize(self, text: str, sample_rate: int = 8000) -> bytes:
+        return self.services.speech.synthesizer.synthesize(text, sample_rate)
+
+    def tracker(self, call_id: str):
+        return self.call(self.services.processor.get_tracker(call_id))
+
+
+@pytest.fixture(scope="session")
+def voice_server(demo_archive, tmp_path_factory):
+    from helpline.app import build_app
+
+    data = tmp_path_factory.mktemp("voice-data")
+    saved = {k: os.environ.get(k) for k in ("HELPLINE_DATA_DIR", "HELPLINE_MODELS_DIR")}
+    os.environ.update(HELPLINE_DATA_DIR=str(data), HELPLINE_MODELS_DIR=str(demo_archive.parent))
+    try:
+        app = build_app(ROOT, demo_archive)
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    server = VoiceServer(app)
+    config = server.services.config
+    config.audiosocket_port = 0
+    config.recording_dir = data / "recordings"
+    config.no_input = {**config.no_input, "timeout_secs": 2.5, "reprompts": 1, "then": "handoff"}
+    config.start_timeout_secs = 2.0
+    config.prewarm_responses = False  # spare the CPU: tests hear each fixed response once or twice
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,102 @@
+"""End-to-end phone calls over a real WebSocket (Twilio Media Streams, 8 kHz mu-law) with the real models.
+
+The caller's words are synthesized with Piper; the bot's side is checked in its tracker, the
+call recording and the protocol messages the client received.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+from voice_gateway.client import Caller, open_line
+from tests.voice.conftest import CALLER
+
+
+def bot_texts(tracker) -> str:
+    return " ".join(e.text or "" for e in tracker.events if type(e).__name__ == "BotUttered").lower()
+
+
+def transcript(voice_server, call_id: str) -> dict:
+    """The call's recorded transcript (written as the call closes, which may trail the hang-up a little)."""
+    for _ in range(50):
+        files = list(voice_server.services.config.recording_dir.glob(f"*-{call_id}/transcript.json"))
+        if files:
+            return json.loads(files[0].read_text())
+        time.sleep(0.1)
+    raise AssertionError(f"no transcript recorded for {call_id}")
+
+
+async def test_order_status_with_a_spoken_order_number(voice_server):
+    call_id = f"CA{uuid.uuid4().hex}"
+    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+        await caller.wait_until_quiet()
+        assert len(caller.greeting.bot_audio) > 8000 * 2  # more than a second of greeting
+        asked = await caller.say(voice_server.synthesize("I'd like to check on my order."))
+        assert asked.first_bot_audio is not None
+        answer = await caller.say(voice_server.synthesize("four seven two nine one eight"))
+        assert answer.latency_ms is not None and len(answer.bot_audio) > 8000 * 2
+        await caller.say(voice_server.synthesize("No thanks, goodbye."))
+        await asyncio.wait_for(caller.closed.wait(), 10)  # the bot said goodbye and hung up
+    said = bot_texts(voice_server.tracker(call_id))
+    assert "four seven two nine one eight" in said and "ups" in said
+    record = transcript(voice_server, call_id)
+    assert record["ended_reason"] == "the bot ended the call"
+    lines = record["lines"]
+    assert [line["speaker"] for line in lines[:2]] == ["bot", "caller"]
+    assert any("four seven two nine one eight" in line["text"].lower() for line in lines if line["speaker"] == "bot")
+
+
+async def test_balance_with_a_keypad_pin_keeps_the_pin_out_of_records(voice_server):
+    call_id = f"CA{uuid.uuid4().hex}"
+    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+        await caller.say(voice_server.synthesize("What's my account balance?"))  # over the greeting: barge-in
+        answer = await caller.press("2468#")
+        assert answer.first_bot_audio is not None
+    tracker = voice_server.tracker(call_id)
+    assert tracker.slots["verified"] is True
+    assert "balance is" in bot_texts(tracker)
+    record = json.dumps(transcript(voice_server, call_id))
+    assert "2468" not in record and "[redacted]" in record
+
+
+async def test_barge_in_stops_a_long_answer_but_a_short_uh_huh_does_not(voice_server):
+    call_id = f"CA{uuid.uuid4().hex}"
+    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+        await caller.say(voice_server.synthesize("Okay."), wait=False)  # a backchannel over the greeting
+        await caller.silence(1.5)
+        assert caller.clears == 0
+        interrupted = await caller.say(voice_server.synthesize("I want to talk about my order please."))
+        assert caller.clears == 1
+        assert interrupted.first_bot_audio is not None
+    tracker = voice_server.tracker(call_id)
+    assert tracker.requested_slot == "order_number"  # what the caller said was processed
+    greeting_secs = len(caller.greeting.bot_audio) / 16000
+    assert greeting_secs < 7  # the greeting (about 8 s) was cut short
+
+
+async def test_keypad_zero_asks_for_a_person(voice_server):
+    call_id = f"CA{uuid.uuid4().hex}"
+    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+        answer = await caller.press("0")
+        assert answer.first_bot_audio is not None
+    tracker = voice_server.tracker(call_id)
+    assert tracker.paused and tracker.slots["handoff_reason"] == "keypad_zero"
+    assert "connect you" in bot_texts(tracker)
+
+
+async def test_a_silent_caller_is_reprompted_then_handed_off(voice_server):
+    call_id = f"CA{uuid.uuid4().hex}"
+    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+        await caller.wait_until_quiet()
+        caller.answer_timeout = 10
+        reprompt = await caller.press("")  # say nothing: just listen
+        assert reprompt.first_bot_audio is not None
+        await caller.wait_until_quiet(reprompt.first_bot_audio + 0.1)
+        handoff = await caller.press("")
+        assert handoff.first_bot_audio is not None
+    tracker = voice_server.tracker(call_id)
+    assert tracker.paused and tracker.slots["handoff_reason"] == "no_input"
+    lines = [line["text"] for line in transcript(voice_server, call_id)["lines"]]
+    assert any("didn't hear anything" in text for text in lines)

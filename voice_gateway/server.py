@@ -1,0 +1,162 @@
+"""The gateway's endpoints on the bot's aiohttp application, and the AudioSocket TCP listener.
+
+    GET /voice/twilio     WebSocket, Twilio Media Streams
+    GET /voice/ws         WebSocket, Helpline's protocol (docs/voice_protocol.md)
+    GET /voice/status     models loaded? fixed responses synthesized? live calls
+    GET /softphone        the browser softphone page (speaks Helpline's protocol)
+    TCP audiosocket.port  Asterisk AudioSocket (config ``helpline: voice: audiosocket:``)
+
+Models load once per process, in a worker thread: in the background at start-up with ``preload``
+(`helpline run`; the HTTP API answers meanwhile and a call that arrives first waits), else on the
+first call. All calls share them.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from voice_gateway.agent_bridge import AgentBridge
+from voice_gateway.calls import run_call
+from voice_gateway.config import load_voice_config
+from voice_gateway.frames import ProtocolError
+from voice_gateway.recording import purge_old_recordings
+from voice_gateway.serializers.audiosocket import AUDIO, HANGUP, HEADER, AudioSocketSerializer, pack
+from voice_gateway.serializers.base import MAX_FRAME_SECS
+from voice_gateway.serializers.helpline_pcm import HelplinePcmSerializer
+from voice_gateway.serializers.twilio import TwilioSerializer
+from voice_gateway.services import VoiceServices
+
+logger = logging.getLogger(__name__)
+SERVICES_KEY = web.AppKey("voice_services", VoiceServices)
+AUDIOSOCKET_PORT_KEY = web.AppKey("voice_audiosocket_port", int)
+STATIC = Path(__file__).parent / "static"
+MAX_WS_MESSAGE = 256 * 1024  # larger messages close that call (aiohttp answers with 1009)
+
+
+def add_voice_routes(app: web.Application, processor, settings, agent_bridge: AgentBridge | None = None,
+                     preload: bool = False) -> VoiceServices:
+    """Attach the voice gateway to the bot's app; returns the shared services (tests and benchmarks read them)."""
+    config = load_voice_config(getattr(settings, "voice", {}) or {}, settings.project)
+    services = VoiceServices(processor, config, agent_bridge=agent_bridge)
+    app[SERVICES_KEY] = services
+    app.router.add_get("/voice/twilio", _websocket_handler(services, TwilioSerializer, "twilio"))
+    app.router.add_get("/voice/ws", _websocket_handler(services, HelplinePcmSerializer, "helpline"))
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response(services.status())
+
+    app.router.add_get("/voice/status", status)
+    app.router.add_get("/softphone", _softphone)
+    app.router.add_static("/softphone/static", STATIC)
+
+    async def lifecycle(app: web.Application):
+        if preload:
+            services.loading = asyncio.ensure_future(services.load_models())
+        if config.recording_dir is not None:
+            purge_old_recordings(config.recording_dir, config.recording_retention_days)
+        server = None
+        if config.audiosocket_port is not None:
+            try:
+                server = await asyncio.start_server(lambda r, w: serve_audiosocket(services, r, w),
+                                                    config.audiosocket_host, int(config.audiosocket_port))
+            except OSError as error:  # the HTTP API and WebSocket calls still work
+                logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket_port,
+                                                                            "error": str(error)})
+            else:
+                app[AUDIOSOCKET_PORT_KEY] = server.sockets[0].getsockname()[1]
+                logger.info("AudioSocket listening", extra={"host": config.audiosocket_host,
+                                                            "port": app[AUDIOSOCKET_PORT_KEY]})
+        yield
+        for task in (services.loading, services.prewarming):
+            if task is not None:
+                task.cancel()
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+
+    app.cleanup_ctx.append(lifecycle)
+    return services
+
+
+async def _softphone(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "softphone.html")
+
+
+def _websocket_handler(services: VoiceServices, serializer_type, protocol: str):
+    async def handle(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=None)
+        await ws.prepare(request)
+
+        async def receive(timeout: float):
+            while True:
+                message = await ws.receive(timeout=timeout)
+                if message.type == WSMsgType.TEXT:
+                    return message.data
+                if message.type == WSMsgType.BINARY:
+                    return message.data
+                if message.type == WSMsgType.ERROR:
+                    raise ProtocolError(f"bad WebSocket message: {ws.exception()}")
+                if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                    return None
+
+        async def send_raw(message: str | bytes) -> None:
+            if ws.closed:
+                raise ConnectionError("WebSocket closed")
+            if isinstance(message, bytes):
+                await ws.send_bytes(message)
+            else:
+                await ws.send_str(message)
+
+        async def close(reason: str) -> None:
+            if not ws.closed:
+                await ws.close(code=1000, message=reason[:120].encode())
+
+        await run_call(services, serializer_type(), receive, send_raw, close, protocol)
+        return ws
+
+    return handle
+
+
+async def serve_audiosocket(services: VoiceServices, reader: asyncio.StreamReader,
+                            writer: asyncio.StreamWriter) -> None:
+    """One AudioSocket TCP connection = one call."""
+
+    serializer = AudioSocketSerializer()
+    max_payload = int(MAX_FRAME_SECS * serializer.sample_rate * 2)
+
+    async def receive(timeout: float):
+        async def read_message():
+            try:
+                header = await reader.readexactly(HEADER.size)
+            except asyncio.IncompleteReadError as error:
+                if error.partial:
+                    raise ProtocolError("truncated AudioSocket header") from None
+                return None
+            kind, length = HEADER.unpack(header)
+            if kind == AUDIO and length > max_payload:
+                raise ProtocolError(f"oversized audio frame: {length} bytes (at most {MAX_FRAME_SECS:g} s)")
+            try:
+                return header + await reader.readexactly(length)
+            except asyncio.IncompleteReadError as error:
+                raise ProtocolError(f"truncated AudioSocket message: {len(error.partial)} of {length} bytes") from None
+
+        return await asyncio.wait_for(read_message(), timeout)
+
+    async def send_raw(message: bytes) -> None:
+        if writer.is_closing():
+            raise ConnectionError("AudioSocket closed")
+        writer.write(message)
+        await writer.drain()
+
+    async def close(reason: str) -> None:
+        if not writer.is_closing():
+            try:
+                writer.write(pack(HANGUP))
+                await writer.drain()
+            except ConnectionError:
+                pass
+            writer.close()
+
+    await run_call(services, serializer, receive, send_raw, close, "audiosocket")

@@ -1,0 +1,60 @@
+"""What every call in the process shares: the bot, the loaded models, the voice settings, the agent bridge."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from voice_gateway.agent_bridge import AgentBridge
+from voice_gateway.config import VoiceConfig
+from voice_gateway.speech import BotVoice, fixed_response_texts
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class VoiceServices:
+    processor: object  # bot.core.processor.MessageProcessor
+    config: VoiceConfig
+    asr: object = None  # voice_gateway.asr.ASREngine, loaded at start-up
+    speech: BotVoice | None = None
+    agent_bridge: AgentBridge | None = None
+    calls: dict = field(default_factory=dict)  # call_id -> CallSession, live calls
+    turn_latencies_ms: list[float] = field(default_factory=list)  # end of turn -> first bot audio frame sent
+    loading: asyncio.Future | None = None  # load_models(), started with the app
+    prewarming: asyncio.Future | None = None  # prewarm(), started once the models are loaded
+
+    async def ready(self) -> None:
+        """Wait until the models are loaded (a call that arrives during start-up waits here)."""
+        if self.loading is None:
+            self.loading = asyncio.ensure_future(self.load_models())
+        await asyncio.shield(self.loading)
+
+    async def load_models(self) -> None:
+        """Load the recogniser and the voice once per process, in a worker thread (seconds)."""
+        from voice_gateway.asr import create_engine
+        from voice_gateway.tts import create_synthesizer
+
+        loop = asyncio.get_running_loop()
+        self.asr = await loop.run_in_executor(None, create_engine, self.config.asr)
+        synthesizer = await loop.run_in_executor(None, create_synthesizer, self.config.tts)
+        self.speech = BotVoice(synthesizer)
+        logger.info("voice models loaded", extra={"asr": getattr(self.asr, "name", "?"),
+                                                  "tts": getattr(synthesizer, "name", "?")})
+        if self.config.prewarm_responses:
+            self.prewarming = asyncio.ensure_future(self.prewarm())
+
+    def status(self) -> dict:
+        """For operators and benchmarks: are the models loaded, the fixed responses synthesized?"""
+        loaded = self.loading is not None and self.loading.done() and not self.loading.cancelled() \
+            and self.loading.exception() is None
+        return {"models_loaded": loaded, "asr": getattr(self.asr, "name", None),
+                "prewarmed": self.prewarming is not None and self.prewarming.done(), "live_calls": len(self.calls),
+                "turns_answered": len(self.turn_latencies_ms)}
+
+    async def prewarm(self, sample_rates=(8000,)) -> None:
+        """Synthesize the fixed responses ahead of the first call (config ``prewarm_responses``)."""
+        texts = fixed_response_texts(self.processor.model.domain)
+        for rate in sample_rates:
+            await self.speech.prewarm(texts, rate)
+        logger.info("fixed responses synthesized", extra={"responses": len(texts)})

@@ -1,0 +1,1 @@
+"""When has the caller started and finished a turn?"""

@@ -1,0 +1,72 @@
+"""One caller utterance streamed into a recognizer in a worker thread, partials reported as they come.
+
+Audio is queued as it arrives and fed in order; whatever piled up while the recognizer was busy is
+fed in one call, so recognition never falls behind the call by more than one step.
+
+When the caller pauses, ``speculate`` recognises what was said so far on a second recognizer while
+the end-of-turn silence runs; if the caller does not speak again, the turn's transcript is ready
+(or nearly) when the turn ends, instead of starting then. If they do, the guess is dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+class Utterance:
+    def __init__(self, recognizer, on_partial: Callable[[str], None]):
+        self.recognizer = recognizer
+        self.on_partial = on_partial
+        self.audio = bytearray()  # everything fed so far, for a speculative recognition
+        self.speculation: asyncio.Future | None = None
+        self._guessing: asyncio.Future | None = None  # the latest speculation, dropped or not
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._pump = asyncio.ensure_future(self._feed())
+
+    def feed(self, pcm16: bytes) -> None:
+        self.audio += pcm16
+        self._queue.put_nowait(pcm16)
+
+    def can_speculate(self) -> bool:
+        """One guess at a time: a dropped guess still running in its thread must finish first."""
+        return self.speculation is None and (self._guessing is None or self._guessing.done())
+
+    def speculate(self, recognizer) -> None:
+        """Recognise the audio so far on ``recognizer`` (a fresh one), in the background."""
+        audio = bytes(self.audio)
+
+        def recognise() -> str:
+            recognizer.accept(audio)
+            return recognizer.finish()
+
+        self.speculation = self._guessing = asyncio.get_running_loop().run_in_executor(None, recognise)
+
+    def drop_speculation(self) -> None:
+        self.speculation = None  # the caller spoke again; the worker thread's result is ignored
+
+    async def _feed(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            chunks = [await self._queue.get()]
+            while not self._queue.empty():
+                chunks.append(self._queue.get_nowait())
+            done = chunks[-1] is None
+            audio = b"".join(c for c in chunks if c)
+            if audio:
+                partial = await loop.run_in_executor(None, self.recognizer.accept, audio)
+                if partial:
+                    self.on_partial(partial)
+            if done:
+                return
+
+    async def finish(self) -> str:
+        """The final transcript: the speculative one if the caller said nothing since, else the stream's."""
+        if self.speculation is not None:
+            self._pump.cancel()
+            return (await self.speculation).strip()
+        self._queue.put_nowait(None)
+        await self._pump
+        return (await asyncio.get_running_loop().run_in_executor(None, self.recognizer.finish)).strip()
+
+    def cancel(self) -> None:
+        self._pump.cancel()
