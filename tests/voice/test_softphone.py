@@ -5,9 +5,8 @@ import asyncio
 
 import pytest
 
+from tests.browser import chromium_page
 from voice_gateway.audio.wav import write_wav
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -20,28 +19,17 @@ def caller_wav(voice_server, tmp_path):
 
 
 async def test_softphone_call_from_a_fake_microphone(voice_server, caller_wav):
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            "--autoplay-policy=no-user-gesture-required",
-            f"--use-file-for-fake-audio-capture={caller_wav}%noloop"])
-        try:
-            page = await browser.new_page()
-            await page.goto(f"{voice_server.url}/softphone?caller=%2B15551230001")
-            await page.click("#call")
-            await page.wait_for_selector("body[data-status='in call']", timeout=10000)
-            await page.wait_for_selector("p.caller:not(.partial)", timeout=40000)
-            await page.wait_for_function(
-                "[...document.querySelectorAll('p.bot')].some(p => p.textContent.includes('order number'))",
-                timeout=20000)
-            assert int(await page.evaluate("document.body.dataset.botAudio")) > 16000  # > 1 s of bot audio
-            caller_said = await page.inner_text("p.caller:not(.partial)")
-            assert "order" in caller_said.lower()
-            await page.click("#call")  # hang up
-            await asyncio.sleep(0.5)
-        finally:
-            await browser.close()
+    async with chromium_page(f"--use-file-for-fake-audio-capture={caller_wav}%noloop") as page:
+        await page.goto(f"{voice_server.url}/softphone?caller=%2B15551230001")
+        await page.click("#call")
+        await page.wait_for_selector("body[data-status='in call']", timeout=10000)
+        await page.wait_for_selector("p.caller:not(.partial)", timeout=40000)
+        await page.wait_for_function(
+            "[...document.querySelectorAll('p.bot')].some(p => p.textContent.includes('order number'))",
+            timeout=20000)
+        assert int(await page.evaluate("document.body.dataset.botAudio")) > 16000  # > 1 s of bot audio
+        caller_said = await page.inner_text("p.caller:not(.partial)")
+        assert "order" in caller_said.lower()
+        await page.click("#call")  # hang up
+        await asyncio.sleep(0.5)
     assert not voice_server.services.calls

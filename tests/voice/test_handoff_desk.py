@@ -1,0 +1,49 @@
+"""A phone call reaches an agent: escalation through the real gateway, the summary on the desk in Chromium.
+
+The caller dials over Twilio Media Streams (8 kHz mu-law, Piper-synthesized speech), checks an
+order by voice and asks for a person. The agent, logged in on the desk page in headless Chromium,
+gets the offer with the bot's summary, accepts, and hears the caller's audio.
+"""
+from __future__ import annotations
+
+import uuid
+
+from tests.browser import chromium_page
+from tests.voice.conftest import CALLER
+from voice_gateway.client import Caller, open_line
+
+
+async def log_in_available(page, base: str) -> None:
+    await page.goto(f"{base}/desk")
+    await page.fill("#agent-id", "alice")
+    await page.fill("#password", "northwind")
+    await page.click("#login")
+    await page.wait_for_selector("#desk:not([hidden])")
+    await page.click("button[data-state=available]")
+    await page.wait_for_function("document.body.dataset.state === 'available'")
+
+
+async def test_escalated_call_pops_the_summary_and_the_agent_hears_the_caller(voice_server):
+    call_id = f"CA{uuid.uuid4().hex}"
+    async with chromium_page() as page:
+        await log_in_available(page, voice_server.url)
+        async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+            await caller.say(voice_server.synthesize("I'd like to check on my order."))
+            await caller.say(voice_server.synthesize("four seven two nine one eight"))
+            await caller.say(voice_server.synthesize("Can I talk to a person please?"))
+
+            await page.wait_for_selector("#offer-panel:not([hidden])", timeout=20000)
+            assert await page.text_content("#summary-reason") == "caller_request"
+            intents = (await page.text_content("#summary-intents")).split(", ")
+            assert intents[0] == "check_order_status" and intents[-1] == "talk_to_agent"
+            assert await page.text_content("dd[data-slot=order_number]") == "472918"
+            assert "472918" in await page.text_content("#summary-text")
+
+            await page.click("#accept")
+            await page.wait_for_selector("#call-panel:not([hidden])")
+            await caller.say(voice_server.synthesize("Hello, I have a question about my delivery."), wait=False)
+            await page.wait_for_function("window.deskAudio.bytes > 16000", timeout=15000)  # > 0.5 s at 16 kHz
+            audio = await page.evaluate("window.deskAudio")
+            assert audio["peak"] > 0.1, audio  # speech reached the agent, not silence
+    tracker = voice_server.tracker(call_id)
+    assert tracker.paused and tracker.slots["handoff_reason"] == "caller_request"
