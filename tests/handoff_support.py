@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import wave
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -69,3 +68,15 @@ async def stream_speech(bridge, call_id: str, pcm16: bytes, frame_ms: int = 20, 
         await bridge.caller_audio(call_id, pcm16[start:start + step], RATE)
         await asyncio.sleep(frame_ms / 1000 if realtime else 0)
     return len(pcm16)
+
+
+async def receive_audio(socket, size: int, timeout: float = 5.0) -> bytes:
+    """Binary frames from an agent desk WebSocket until ``size`` bytes of audio have arrived."""
+    from aiohttp import WSMsgType
+
+    received = bytearray()
+    while len(received) < size:
+        message = await asyncio.wait_for(socket.receive(), timeout)
+        if message.type == WSMsgType.BINARY:
+            received.extend(message.data)
+    return bytes(received)

@@ -20,11 +20,11 @@ from handoff.acd import ACD
 from handoff.announcements import CALLBACK_TAKEN, REQUEUED
 from handoff.bridge import ACDAgentBridge
 from handoff.desk import DeskHub
-from handoff.model import ABANDONED, AVAILABLE, CONNECTED, WAITING, QueuedCall, QueueConfig
+from handoff.model import CONNECTED, WAITING, QueuedCall, QueueConfig
 from handoff.store.sqlite_store import SqliteStore
 from helpline.app import AGENT_BRIDGE, build_app
 from tests.conftest import ROOT
-from tests.handoff_support import RecordedCallerLeg, speech_pcm16, stream_speech
+from tests.handoff_support import RecordedCallerLeg, receive_audio, speech_pcm16, stream_speech
 
 SCHEMA = json.loads((ROOT / "docs" / "handoff_summary.schema.json").read_text())
 CALLER = {"caller_number": "+15551230001"}
@@ -116,12 +116,7 @@ async def test_desk_gets_the_offer_accepts_hears_the_caller_and_a_drop_requeues(
 
     speech = speech_pcm16()[:16000 * 2]  # one second of a real recording
     await stream_speech(bridge, "h3", speech)
-    received = bytearray()
-    while len(received) < len(speech):
-        message = await asyncio.wait_for(socket.receive(), 5)
-        if message.type == WSMsgType.BINARY:
-            received.extend(message.data)
-    assert bytes(received) == speech
+    assert await receive_audio(socket, len(speech)) == speech
     await socket.send_bytes(b"\x01\x02" * 160)  # the agent speaks
     await leg.wait_for(lambda: len(leg.agent_audio) == 320)
 

@@ -1,16 +1,15 @@
 """Two gateway processes on one Redis: the desk is on one, the caller's leg on the other, and they still talk."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from handoff.model import QueuedCall
 from handoff.service import build_handoff
 from handoff.store.redis_store import RedisStore
-from tests.handoff_support import RecordedCallerLeg, speech_pcm16, stream_speech
+from tests.handoff_support import RecordedCallerLeg, receive_audio, speech_pcm16, stream_speech
 from tests.test_handoff_flow import login, next_event
 
 CONFIG = {"handoff": {"queues": [{"name": "general", "strategy": "ring-all"}],
@@ -44,12 +43,7 @@ async def test_offer_and_audio_cross_between_processes(tmp_path):
 
             speech = speech_pcm16()[:16000]  # half a second
             await stream_speech(leg_side.bridge, "x1", speech)
-            received = bytearray()
-            while len(received) < len(speech):
-                message = await asyncio.wait_for(socket.receive(), 5)
-                if message.type == WSMsgType.BINARY:
-                    received.extend(message.data)
-            assert bytes(received) == speech
+            assert await receive_audio(socket, len(speech)) == speech
             await socket.send_bytes(b"\x05\x00" * 320)
             await leg.wait_for(lambda: len(leg.agent_audio) == 640)
             await socket.close()

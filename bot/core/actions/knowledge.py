@@ -17,7 +17,7 @@ import bot.knowledge
 from bot.core.actions import ActionContext, bot_event
 from bot.core.events import Event, FollowupAction, SlotSet
 from bot.knowledge.config import KnowledgeConfig
-from bot.knowledge.decision import ANSWERED, CLARIFY, MISS, Decision, choose, decide
+from bot.knowledge.decision import ANSWERED, CLARIFY, Decision, choose, decide
 from bot.knowledge.index import Hit
 from bot.training_data.domain import HANDOFF_REASON_SLOT
 
