@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import RESULTS, SHARED_DATA, write_result  # noqa: E402
-from bot.demo.actions import number_words, ordinal_words  # noqa: E402
+from bot.spoken import number_words, ordinal_words  # noqa: E402
 from bot.nlu.normalizer import find_number_spans  # noqa: E402
 from bot.progress import StageProgress  # noqa: E402
 from voice_gateway.asr import DIGITS, NORMAL, create_engine  # noqa: E402

@@ -17,14 +17,8 @@ from rasa_sdk.executor import ActionExecutor
 from bot import crm
 from bot.crm import Order, OrderStatus, SqliteDirectory
 from bot.crm.http_directory import HttpDirectory
-from bot.demo.actions import (
-    ActionOrderStatus,
-    describe_order,
-    number_words,
-    ordinal_words,
-    speak_date,
-    speak_money,
-)
+from bot.demo.actions import ActionOrderStatus, describe_order, speak_date
+from bot.spoken import number_words, ordinal_words, speak_money
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = yaml.safe_load((ROOT / "nlu_data" / "domain.yml").read_text())

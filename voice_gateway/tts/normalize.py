@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.demo.actions import number_words, ordinal_words, speak_digits, speak_money
+from bot.spoken import number_words, ordinal_words, speak_digits, speak_money
 
 # Numbers this long, or right after one of these words, are identifiers: read digit by digit.
 ID_MIN_DIGITS = 5
