@@ -16,6 +16,8 @@ class VoiceConfig:
     greeting: str | None = "utter_greet"  # action run when a call is answered
     hang_up_after: tuple[str, ...] = ("utter_goodbye",)  # the call ends once these have been spoken
     digit_slots: frozenset[str] = frozenset({"order_number", "pin", "caller_phone"})
+    # Digits a slot takes: its turn ends after the normal silence once they have all been heard.
+    digit_lengths: dict = field(default_factory=lambda: {"order_number": 6, "pin": 4})
     vad_threshold: float = 0.5
     turn_start_secs: float = 0.1
     end_of_turn_secs: float = 0.5
@@ -50,6 +52,7 @@ def load_voice_config(raw: dict, base_dir: Path) -> VoiceConfig:
         greeting=raw.get("greeting", "utter_greet"),
         hang_up_after=tuple(raw.get("hang_up_after", ("utter_goodbye",))),
         digit_slots=frozenset(raw.get("digit_slots", VoiceConfig.digit_slots)),
+        digit_lengths=dict(raw.get("digit_lengths") or VoiceConfig().digit_lengths),
         vad_threshold=float(raw.get("vad_threshold", 0.5)),
         turn_start_secs=float(raw.get("turn_start_secs", 0.1)),
         end_of_turn_secs=float(raw.get("end_of_turn_secs", 0.5)),

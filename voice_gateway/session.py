@@ -27,6 +27,7 @@ from voice_gateway.interruptions import strategies_from_config
 from voice_gateway.keypad import KeypadAction, KeypadCollector
 from voice_gateway.playback import Playback
 from voice_gateway.recording import CallRecorder
+from voice_gateway.turns.complete_digits import holds_all_digits
 from voice_gateway.turns.silence import SilenceTurnDetector, TurnEvent
 from voice_gateway.utterance import Utterance
 from voice_gateway.vad import SAMPLE_RATE as VAD_RATE
@@ -60,6 +61,7 @@ class CallSession:
         self.playback = Playback(send, self.sample_rate, on_audio=self._record_bot_audio)
         self.inputs: asyncio.Queue[tuple] = asyncio.Queue()
         self.expecting_digits = False  # the bot asked for an order number, a PIN...
+        self.expected_digits: int | None = None  # how many digits that slot takes, when known
         self.sensitive = False  # ... and that answer must not be recorded (the PIN)
         self.paused = False  # the bot handed the call to a person
         self.bridged = False  # ... and the agent bridge has it
@@ -138,6 +140,15 @@ class CallSession:
                     await self._check_barge_in()
             if event is TurnEvent.ENDED and self.utterance is not None:
                 self._end_utterance()
+            elif self.utterance is not None and self._digits_complete():
+                self.turns.reset()
+                self._end_utterance()
+
+    def _digits_complete(self) -> bool:
+        """A digits turn ends after the normal silence once the early recognition holds every digit."""
+        return (self.expected_digits is not None
+                and self.turns.silence_secs_so_far >= self.config.end_of_turn_secs
+                and holds_all_digits(self.utterance.speculation, self.expected_digits))
 
     def _speculate(self, speech: bool) -> None:
         """Recognise early when the caller pauses; forget the guess when they go on."""
@@ -296,6 +307,7 @@ class CallSession:
     async def _after_turn(self, tracker) -> None:
         requested = tracker.requested_slot
         self.expecting_digits = requested in self.config.digit_slots
+        self.expected_digits = self.config.digit_lengths.get(requested) if self.expecting_digits else None
         self.sensitive = requested in self.processor.sensitive_slots
         self.turns.silence_secs = self.config.digits_end_of_turn_secs if self.expecting_digits \
             else self.config.end_of_turn_secs

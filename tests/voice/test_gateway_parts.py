@@ -118,3 +118,18 @@ def test_a_long_first_sentence_is_split_at_its_first_comma():
     assert first_clauses(sentence) == ["Your order shipped with UPS on Monday,",
                                        "and should arrive Friday, November twenty seventh."]
     assert first_clauses("Sure, thanks.") == ["Sure, thanks."]
+
+
+async def test_a_digits_turn_is_complete_once_the_early_recognition_holds_every_digit():
+    import asyncio
+
+    from voice_gateway.turns.complete_digits import holds_all_digits
+
+    loop = asyncio.get_running_loop()
+    pending, heard, short, failed = (loop.create_future() for _ in range(4))
+    heard.set_result("4 7 2 9 1 8")
+    short.set_result("4 7 2")
+    failed.set_exception(RuntimeError("decoder crashed"))
+    assert holds_all_digits(heard, 6)
+    assert not holds_all_digits(short, 6) and holds_all_digits(short, 3)
+    assert not holds_all_digits(pending, 1) and not holds_all_digits(None, 1) and not holds_all_digits(failed, 1)
