@@ -1,4 +1,7 @@
-"""`helpline call FILE.wav [dtmf:KEYS ...]`: a test call from the terminal, with each turn's latency."""
+"""`helpline call FILE.wav|say:TEXT|dtmf:KEYS ...`: a test call from the terminal, with each turn's latency.
+
+``say:TEXT`` turns are spoken with the Piper voice, so a first call needs no recording at hand.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -22,23 +25,35 @@ def transcribe(results: list[TurnResult], sample_rate: int) -> None:
             result.bot_text.append(recognizer.finish())
 
 
+def caller_audio(item: str, sample_rate: int, synthesizer=None) -> bytes:
+    """One caller turn as PCM16: a WAV file, or ``say:TEXT`` synthesized."""
+    if item.startswith("say:"):
+        return synthesizer.synthesize(item[4:], sample_rate)
+    return read_wav(item, sample_rate)[0]
+
+
 async def place_call(args) -> list[TurnResult]:
     line = open_line(args.url if args.protocol != "audiosocket" else args.audiosocket, args.protocol,
                      args.sample_rate)
+    synthesizer = None
+    if any(item.startswith("say:") for item in args.turns):
+        from voice_gateway.tts import create_synthesizer
+
+        synthesizer = create_synthesizer({})
     async with Caller(line).dial(caller_number=args.caller) as caller:
         await caller.wait_until_quiet()
         for item in args.turns:
             if item.startswith("dtmf:"):
                 await caller.press(item[5:])
             else:
-                pcm, _ = read_wav(item, line.sample_rate)
-                await caller.say(pcm, Path(item).name)
+                label = item if item.startswith("say:") else Path(item).name
+                await caller.say(caller_audio(item, line.sample_rate, synthesizer), label)
         return [caller.greeting, *caller.results]
 
 
 def run(args) -> None:
     for item in args.turns:
-        if not item.startswith("dtmf:") and not Path(item).is_file():
+        if not item.startswith(("dtmf:", "say:")) and not Path(item).is_file():
             sys.exit(f"error: no such WAV file: {item}")
     results = asyncio.run(place_call(args))
     sample_rate = 8000 if args.protocol != "helpline" else args.sample_rate

@@ -80,3 +80,10 @@ def test_helpline_call_prints_each_turn_with_its_latency(voice_server, tmp_path,
     assert "pin" in output.lower() and "balance is" in output.lower()
     assert output.count(" ms)") == 2
     assert recording.stat().st_size > 8000 * 2 * 5
+
+
+def test_helpline_call_speaks_say_turns_with_the_piper_voice(voice_server, capsys):
+    main(["call", "say:I'd like to check on my order.", "--url", voice_server.url, "--protocol", "helpline"])
+    output = capsys.readouterr().out
+    assert "caller: say:I'd like to check on my order." in output
+    assert "order number" in output.lower()
