@@ -30,7 +30,8 @@ def transcript(voice_server, call_id: str) -> dict:
 
 async def test_order_status_with_a_spoken_order_number(voice_server):
     call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+    # quiet_secs: the caller waits out the bot's pauses between sentences, as a polite caller does.
+    async with Caller(open_line(voice_server.url, "twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
         await caller.wait_until_quiet()
         assert len(caller.greeting.bot_audio) > 8000 * 2  # more than a second of greeting
         asked = await caller.say(voice_server.synthesize("I'd like to check on my order."))
@@ -38,7 +39,7 @@ async def test_order_status_with_a_spoken_order_number(voice_server):
         answer = await caller.say(voice_server.synthesize("four seven two nine one eight"))
         assert answer.latency_ms is not None and len(answer.bot_audio) > 8000 * 2
         await caller.say(voice_server.synthesize("No thanks, goodbye."))
-        await asyncio.wait_for(caller.closed.wait(), 10)  # the bot said goodbye and hung up
+        await asyncio.wait_for(caller.closed.wait(), 20)  # the bot said goodbye and hung up
     said = bot_texts(voice_server.tracker(call_id))
     assert "four seven two nine one eight" in said and "ups" in said
     record = transcript(voice_server, call_id)

@@ -27,7 +27,7 @@ async def test_escalated_call_pops_the_summary_and_the_agent_hears_the_caller(vo
     call_id = f"CA{uuid.uuid4().hex}"
     async with chromium_page() as page:
         await log_in_available(page, voice_server.url)
-        async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+        async with Caller(open_line(voice_server.url, "twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
             await caller.say(voice_server.synthesize("I'd like to check on my order."))
             await caller.say(voice_server.synthesize("four seven two nine one eight"))
             await caller.say(voice_server.synthesize("Can I talk to a person please?"))
