@@ -359,7 +359,13 @@ class CallSession:
             while True:
                 yield chime
 
-        self._hold = asyncio.ensure_future(self.playback.play(chimes()))
+        async def hold() -> None:
+            try:
+                await self.playback.play(chimes())
+            except ConnectionError:
+                pass  # the caller's line is gone; closing the call reports why
+
+        self._hold = asyncio.ensure_future(hold())
 
     async def stop_hold(self) -> None:
         if self._hold is not None and not self._hold.done():

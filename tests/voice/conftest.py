@@ -1,7 +1,8 @@
 """One voice server for the whole session: the demo bot, the real ASR and TTS models, real sockets.
 
 The server runs in its own thread and event loop, so each test's client talks to it over TCP as a
-phone line would. Caller audio is synthesized with the server's Piper voice at 8 kHz.
+phone line would. Caller audio is synthesized at 8 kHz with ``caller_voice()``: the Piper voice
+with its sampled noise turned off, so a test hears the same caller audio on every run.
 """
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from aiohttp import web
 from tests.conftest import ROOT
 
 CALLER = "+15551230001"  # Maria in the demo CRM: PIN 2468
+
+
+def caller_voice():
+    """Piper's joe voice without sampled noise: the same words give the same audio on every run."""
+    from voice_gateway.tts import create_synthesizer
+
+    return create_synthesizer({"engine": "piper", "threads": 1, "noise_scale": 0.0, "noise_w_scale": 0.0})
 
 
 class VoiceServer:
@@ -50,7 +58,7 @@ class VoiceServer:
         self.thread.join(10)
 
     def synthesize(self, text: str, sample_rate: int = 8000) -> bytes:
-        return self.services.speech.synthesizer.synthesize(text, sample_rate)
+        return caller_voice().synthesize(text, sample_rate)
 
     def tracker(self, call_id: str):
         return self.call(self.services.processor.get_tracker(call_id))

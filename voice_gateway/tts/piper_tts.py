@@ -2,7 +2,8 @@
 
 The voice loads once per process; ONNX Runtime sessions are safe to run from several threads.
 Every reply goes through ``normalize_for_speech`` first and its audio is cached (LRU, by text,
-voice and rate), so a static prompt is synthesised once.
+voice and rate), so a static prompt is synthesised once. Piper samples its voice's noise each run
+(``noise_scale``, ``noise_w_scale``); setting both to 0 makes the same text give the same audio.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class PiperSynthesizer:
     name = "piper"
 
     def __init__(self, model_path: Path | None = None, *, threads: int = 1, length_scale: float | None = None,
-                 cache_mb: int = 64):
+                 noise_scale: float | None = None, noise_w_scale: float | None = None, cache_mb: int = 64):
         import onnxruntime
         from piper.config import PiperConfig, SynthesisConfig
         from piper.voice import ESPEAK_DATA_DIR, PiperVoice
@@ -49,7 +50,8 @@ class PiperSynthesizer:
             espeak_data_dir=Path(ESPEAK_DATA_DIR),
             download_dir=model_path.parent,
         )
-        self._syn_config = SynthesisConfig(length_scale=length_scale)
+        self._syn_config = SynthesisConfig(length_scale=length_scale, noise_scale=noise_scale,
+                                           noise_w_scale=noise_w_scale)
         self.voice = model_path.stem
         self.sample_rate = self._voice.config.sample_rate
         self.cache = AudioCache(cache_mb * 1024 * 1024)
@@ -57,7 +59,7 @@ class PiperSynthesizer:
 
     @classmethod
     def from_config(cls, config: dict) -> "PiperSynthesizer":
-        options = {key: config[key] for key in ("threads", "length_scale", "cache_mb") if key in config}
+        options = {key: config[key] for key in ("threads", "length_scale", "noise_scale", "noise_w_scale", "cache_mb") if key in config}
         return cls(config.get("voice"), **options)
 
     def sentences(self, text: str) -> list[str]:
