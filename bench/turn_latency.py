@@ -38,6 +38,7 @@ from bench.demo_startup import free_port  # noqa: E402
 
 TURNS = ["I'd like to check on my order.", "four seven two nine one eight", "What's my account balance?",
          "two four six eight", "Where is my order?", "six two one eight four seven"]
+DIGIT_TURNS = {"four seven two nine one eight", "two four six eight", "six two one eight four seven"}
 CALLER = "+15551230001"
 
 
@@ -89,6 +90,14 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return round(float(np.percentile(values, 50)), 1), round(float(np.percentile(values, 95)), 1)
 
 
+def by_turn_kind(results: list) -> dict:
+    """p50s of one kind of turn: words end after 0.5 s of silence, digits after up to 1.0 s."""
+    gateway = [r.after_end_of_turn_ms for r in results if r.after_end_of_turn_ms is not None]
+    client = [r.latency_ms for r in results if r.latency_ms is not None]
+    return {"turns": len(client), "after_end_of_turn_p50_ms": percentiles(gateway)[0] if gateway else None,
+            "after_end_of_speech_p50_ms": percentiles(client)[0] if client else None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=9, help="calls of six turns each (default 9: 54 turns)")
@@ -112,14 +121,17 @@ def main() -> None:
     client = [r.latency_ms for r in results if r.latency_ms is not None]
     turn_p50, turn_p95 = percentiles(gateway)
     speech_p50, speech_p95 = percentiles(client)
+    by_kind = {kind: by_turn_kind([r for r in results if (r.label in DIGIT_TURNS) == (kind == "digits")])
+               for kind in ("words", "digits")}
     print(f"{len(client)} turns: after end of turn p50 {turn_p50} ms, p95 {turn_p95} ms; "
-          f"after end of speech p50 {speech_p50} ms, p95 {speech_p95} ms; gateway parts (p50): {parts}")
+          f"after end of speech p50 {speech_p50} ms, p95 {speech_p95} ms; gateway parts (p50): {parts}; "
+          f"by kind of turn: {by_kind}")
     load = os.getloadavg()[0]
     path = write_result("turn_latency.json", {
         "command": "python bench/turn_latency.py", "turns": len(client), "unanswered_turns": len(results) - len(client),
         "after_end_of_turn_p50_ms": turn_p50, "after_end_of_turn_p95_ms": turn_p95,
         "after_end_of_speech_p50_ms": speech_p50, "after_end_of_speech_p95_ms": speech_p95,
-        "gateway_parts": parts, "load_average_1min": round(load, 2),
+        "gateway_parts": parts, "by_turn_kind": by_kind, "load_average_1min": round(load, 2),
         "targets": {"after_end_of_turn_p50_ms": 300, "after_end_of_speech_p50_ms": 800}})
     print(f"wrote {path}")
 

@@ -183,9 +183,11 @@ async def test_a_channel_escalates_with_its_own_reason(client):
     """What the voice gateway does on keypad 0 or repeated silence: the reason reaches the handoff port."""
     from bot.channels.rest import PROCESSOR_KEY
     await say(client, "e1", "what's the status of my order")
+    assert (await tracker(client, "e1"))["active_loop"].get("name")  # the order form asks for the number
     processor = client.server.app[PROCESSOR_KEY]
     replies = await processor.escalate("e1", "no_input", channel="voice")
     assert "connect you" in " ".join(m.get("text", "") for m in replies).lower()
     state = await tracker(client, "e1")
     assert state["paused"] and state["slots"]["handoff_reason"] == "no_input"
+    assert not state["active_loop"].get("name")  # the person takes over from the form
     assert (await processor.handoff.acd.store.get_call("e1")).reason == "no_input"  # queued by the ACD's port

@@ -123,65 +123,63 @@ class MessageProcessor:
 
     async def handle_message(self, message: UserMessage) -> list[dict]:
         """Process one message and return the bot's messages for the channel."""
-        async with self._conversation(message.sender_id):
-            model = self.model
-            tracker = await self.get_tracker(message.sender_id)
-            known = len(tracker.events)
-            context = ActionContext(tracker, model.domain, NaturalLanguageGenerator(model.domain), self.runner,
-                                    self.handoff, message.input_channel, message.metadata)
+        async def turn(context: ActionContext, model: BotModel) -> None:
             await self._start_session_if_needed(context)
-            requested_slot = tracker.requested_slot
             parse_data = await self.parse(message.text)
+            tracker = context.tracker
             tracker.update(UserUttered(text=message.text, parse_data=parse_data, input_channel=message.input_channel,
                                        message_id=message.message_id, metadata=message.metadata))
-            if not tracker.paused:
-                await self._extract_slots(context)
-                if not await self._escalate_if_policy_says(context):
-                    await self._predict_and_run(context, model.ensemble)
-            new_events = tracker.events[known:]
-            await self.store.append(message.sender_id,
-                                    redact_turn(new_events, self.sensitive_slots, requested_slot))
-            return [_channel_message(e, message.sender_id) for e in new_events if isinstance(e, BotUttered)]
+            if tracker.paused:
+                return
+            await self._extract_slots(context)
+            reason = self.escalation.reason(tracker.current_state()) if self.escalation else None
+            if reason is not None:
+                await self._hand_off(context, model, reason)
+            else:
+                await self._predict_and_run(context, model.ensemble)
 
-    async def execute_action(self, sender_id: str, action_name: str, channel: str = "rest",
-                             slots: dict[str, Any] | None = None) -> list[dict]:
-        """Run an action as if predicted (Rasa's ``/conversations/{id}/execute``), then continue the turn.
+        return await self._turn(message.sender_id, message.input_channel, turn, message.metadata)
 
-        ``slots`` are set first, in the same turn (Rasa's execute endpoint takes none; channels use it).
-        """
-        async with self._conversation(sender_id):
-            model = self.model
-            tracker = await self.get_tracker(sender_id)
-            known = len(tracker.events)
-            for name, value in (slots or {}).items():
-                tracker.update(SlotSet(name=name, value=value))
-            context = ActionContext(tracker, model.domain, NaturalLanguageGenerator(model.domain), self.runner,
-                                    self.handoff, channel)
+    async def execute_action(self, sender_id: str, action_name: str, channel: str = "rest") -> list[dict]:
+        """Run an action as if predicted (Rasa's ``/conversations/{id}/execute``), then continue the turn."""
+        async def turn(context: ActionContext, model: BotModel) -> None:
             if await self._run_action(context, action_name, "request", 1.0):
                 await self._predict_and_run(context, model.ensemble)
-            new_events = tracker.events[known:]
-            await self.store.append(sender_id, new_events)
-            return [_channel_message(e, sender_id) for e in new_events if isinstance(e, BotUttered)]
+
+        return await self._turn(sender_id, channel, turn)
 
     async def escalate(self, sender_id: str, reason: str, channel: str = "rest") -> list[dict]:
-        """Hand the caller to a person for a reason the channel saw (keypad 0, repeated silence).
+        """Hand the caller to a person for a reason the channel saw (keypad 0, repeated silence)."""
+        return await self._turn(sender_id, channel, lambda context, model: self._hand_off(context, model, reason))
 
-        ``handoff_reason`` is set before ``action_handoff`` runs, so the summary and metrics name it.
+    async def _turn(self, sender_id: str, channel: str, run, metadata: dict | None = None) -> list[dict]:
+        """One turn of a conversation: load its tracker, ``run(context, model)``, store the new events.
+
+        The events are stored redacted when the turn touched a sensitive slot (a PIN asked for or set).
         """
-        return await self.execute_action(sender_id, "action_handoff", channel, {HANDOFF_REASON_SLOT: reason})
+        async with self._conversation(sender_id):
+            model = self.model  # a hot reload during the turn takes effect on the next one
+            tracker = await self.get_tracker(sender_id)
+            known = len(tracker.events)
+            requested_slot = tracker.requested_slot
+            context = ActionContext(tracker, model.domain, NaturalLanguageGenerator(model.domain), self.runner,
+                                    self.handoff, channel, metadata or {})
+            await run(context, model)
+            new_events = tracker.events[known:]
+            await self.store.append(sender_id, redact_turn(new_events, self.sensitive_slots, requested_slot))
+            return [_channel_message(e, sender_id) for e in new_events if isinstance(e, BotUttered)]
 
-    async def _escalate_if_policy_says(self, context: ActionContext) -> bool:
-        """Run ``action_handoff`` when the escalation policy sees a trigger in this turn (then the turn is over)."""
-        reason = self.escalation.reason(context.tracker.current_state()) if self.escalation else None
-        if reason is None:
-            return False
+    async def _hand_off(self, context: ActionContext, model: BotModel, reason: str) -> None:
+        """Run ``action_handoff`` for ``reason``, which the summary and the metrics name; the turn is then over.
+
+        A form the bot was filling ends here: a person takes over.
+        """
         logger.info("escalation triggered", extra={"sender_id": context.tracker.sender_id, "reason": reason})
-        if context.tracker.active_loop_name:  # a person takes over: the form the bot was filling ends here
+        if context.tracker.active_loop_name:
             await self._run_action(context, "action_deactivate_loop", "escalation", 1.0)
         context.tracker.update(SlotSet(name=HANDOFF_REASON_SLOT, value=reason))
         if await self._run_action(context, "action_handoff", "escalation", 1.0):
-            await self._predict_and_run(context, self.model.ensemble)
-        return True
+            await self._predict_and_run(context, model.ensemble)
 
     async def _start_session_if_needed(self, context: ActionContext) -> None:
         tracker = context.tracker

@@ -123,3 +123,10 @@ def test_unknown_engine_and_missing_vosk_model_are_config_errors():
         create_engine({"engine": "vosk"})
     with pytest.raises(ASRConfigError, match="not a Vosk model directory"):
         create_engine({"engine": "vosk", "model_dir": str(LJSPEECH)})
+
+
+def test_whisper_decodes_a_turn_with_digits_again_with_the_full_window():
+    # With the 15 s window alone this clip comes out "zero zero zero zero zero zero zero zero".
+    pcm, rate = read_wav(FSDD / "recordings" / "0_theo_1.wav")
+    heard, _ = recognize(engine("whisper"), pad(pcm), rate)
+    assert heard.lower().strip(" .") == "zero"
