@@ -73,8 +73,10 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
         reason = "caller disconnected"
     finally:
         if session is not None:
-            services.calls.pop(session.call_id, None)
-            await session.close(reason)
+            try:
+                await session.close(reason)  # live until its records are closed: the call id stays taken
+            finally:
+                services.calls.pop(session.call_id, None)
         else:
             logger.info("connection ended before a call started", extra={"protocol": protocol, "reason": reason})
         await close(reason)
