@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -152,7 +153,9 @@ class MessageProcessor:
         """Hand the caller to a person for a reason the channel saw (keypad 0, repeated silence)."""
         return await self._turn(sender_id, channel, lambda context, model: self._hand_off(context, model, reason))
 
-    async def _turn(self, sender_id: str, channel: str, run, metadata: dict | None = None) -> list[dict]:
+    async def _turn(self, sender_id: str, channel: str,
+                    run: Callable[[ActionContext, BotModel], Awaitable[None]],
+                    metadata: dict | None = None) -> list[dict]:
         """One turn of a conversation: load its tracker, ``run(context, model)``, store the new events.
 
         The events are stored redacted when the turn touched a sensitive slot (a PIN asked for or set).

@@ -76,8 +76,8 @@ class WhisperEngine:
 
     @classmethod
     def from_config(cls, config: dict) -> "WhisperEngine":
-        options = {key: config[key] for key in ("threads", "beam_size", "compute_type", "partial_interval_s", "window_s")
-                   if key in config}
+        keys = ("threads", "beam_size", "compute_type", "partial_interval_s", "window_s")
+        options = {key: config[key] for key in keys if key in config}
         return cls(config.get("model_dir"), **options)
 
     def recognizer(self, mode: str = NORMAL) -> "WhisperRecognizer":
@@ -95,15 +95,16 @@ class WhisperEngine:
                 text = " ".join(segment.text.strip() for segment in segments).strip()
             return digit_transcript(text) if mode == DIGITS else text
         with self._lock:
+            features = self.model.feature_extractor(samples)
             if mode == DIGITS:
-                return self._transcribe_digits(samples)
-            words, _ = self._decode_words(self.model.encode(self._features(samples, self.window_s)), samples)
+                return self._transcribe_digits(features, samples)
+            words, _ = self._decode_words(self.model.encode(_padded(features, self.window_s)), samples)
             if self.window_s < 30 and _mentions_digits(words):
-                words, _ = self._decode_words(self.model.encode(self._features(samples, 30.0)), samples)
+                words, _ = self._decode_words(self.model.encode(_padded(features, 30.0)), samples)
             return words
 
-    def _transcribe_digits(self, samples: np.ndarray) -> str:
-        encoded = self.model.encode(self._features(samples, 30.0))
+    def _transcribe_digits(self, features: np.ndarray, samples: np.ndarray) -> str:
+        encoded = self.model.encode(_padded(features, 30.0))
         words, logprob = self._decode_words(encoded, samples)
         if _changes_subject(words, logprob):
             return digit_transcript(words)  # "To." is still a 2; "I'd like a person" stays words
@@ -114,14 +115,8 @@ class WhisperEngine:
 
     def _decode_words(self, encoded, samples: np.ndarray) -> tuple[str, float]:
         seconds = len(samples) / self.sample_rate
-        return self._generate(encoded, self._prompt, max_length=len(self._prompt) + 8 + int(WORD_TOKENS_PER_S * seconds))
-
-    def _features(self, samples: np.ndarray, window_s: float) -> np.ndarray:
-        """Log-mel frames padded to the encoder window (100 a second), or to the audio if longer."""
-        from faster_whisper.audio import pad_or_trim
-
-        features = self.model.feature_extractor(samples)
-        return pad_or_trim(features, max(int(window_s * 100), features.shape[-1]))
+        return self._generate(encoded, self._prompt,
+                              max_length=len(self._prompt) + 8 + int(WORD_TOKENS_PER_S * seconds))
 
     def _generate(self, encoded, prompt: list[int], **options) -> tuple[str, float]:
         """Greedy/beam decode of encoded audio: (text, average log-probability per token)."""
@@ -166,6 +161,13 @@ class WhisperRecognizer:
 
     def _audio(self) -> np.ndarray:
         return to_float32(b"".join(self._chunks))
+
+
+def _padded(features: np.ndarray, window_s: float) -> np.ndarray:
+    """Log-mel frames padded to the encoder window (100 a second), or left whole if longer."""
+    from faster_whisper.audio import pad_or_trim
+
+    return pad_or_trim(features, max(int(window_s * 100), features.shape[-1]))
 
 
 def _mentions_digits(words: str) -> bool:

@@ -59,7 +59,8 @@ class PiperSynthesizer:
 
     @classmethod
     def from_config(cls, config: dict) -> "PiperSynthesizer":
-        options = {key: config[key] for key in ("threads", "length_scale", "noise_scale", "noise_w_scale", "cache_mb") if key in config}
+        keys = ("threads", "length_scale", "noise_scale", "noise_w_scale", "cache_mb")
+        options = {key: config[key] for key in keys if key in config}
         return cls(config.get("voice"), **options)
 
     def sentences(self, text: str) -> list[str]:
