@@ -84,5 +84,6 @@ def voice_server(demo_archive, tmp_path_factory):
     config.start_timeout_secs = 2.0
     config.prewarm_responses = False  # spare the CPU: tests hear each fixed response once or twice
     server.start()
+    caller_voice()  # loaded before the first call, not while a caller is expected to speak
     yield server
     server.stop()

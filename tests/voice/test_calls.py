@@ -30,15 +30,18 @@ def transcript(voice_server, call_id: str) -> dict:
 
 async def test_order_status_with_a_spoken_order_number(voice_server):
     call_id = f"CA{uuid.uuid4().hex}"
-    # quiet_secs: the caller waits out the bot's pauses between sentences, as a polite caller does.
+    # Spoken before dialing: with quiet_secs the caller waits out the bot's pauses between sentences, as
+    # a polite caller does, and then has only the rest of the no-input timeout (2.5 s here) to start.
+    order, number, goodbye = (voice_server.synthesize(text) for text in (
+        "I'd like to check on my order.", "four seven two nine one eight", "No thanks, goodbye."))
     async with Caller(open_line(voice_server.url, "twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
         await caller.wait_until_quiet()
         assert len(caller.greeting.bot_audio) > 8000 * 2  # more than a second of greeting
-        asked = await caller.say(voice_server.synthesize("I'd like to check on my order."))
+        asked = await caller.say(order)
         assert asked.first_bot_audio is not None
-        answer = await caller.say(voice_server.synthesize("four seven two nine one eight"))
+        answer = await caller.say(number)
         assert answer.latency_ms is not None and len(answer.bot_audio) > 8000 * 2
-        await caller.say(voice_server.synthesize("No thanks, goodbye."))
+        await caller.say(goodbye)
         await asyncio.wait_for(caller.closed.wait(), 20)  # the bot said goodbye and hung up
     said = bot_texts(voice_server.tracker(call_id))
     assert "four seven two nine one eight" in said and "ups" in said
