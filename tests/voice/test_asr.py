@@ -121,6 +121,9 @@ def test_unknown_engine_and_missing_vosk_model_are_config_errors():
         create_engine({"engine": "kaldi"})
     with pytest.raises(ASRConfigError, match="model_dir"):
         create_engine({"engine": "vosk"})
+    for window in ("15s", 0, 45):
+        with pytest.raises(ASRConfigError, match="voice.asr.window_s"):
+            create_engine({"engine": "whisper", "window_s": window})
     with pytest.raises(ASRConfigError, match="not a Vosk model directory"):
         create_engine({"engine": "vosk", "model_dir": str(LJSPEECH)})
 

