@@ -18,6 +18,7 @@ from bot.core.policies.ensemble import PolicyEnsemble
 from bot.core.processor import BotModel, MessageProcessor, UserMessage
 from bot.core.tracker import DialogueStateTracker
 from bot.core.tracker_store import InMemoryTrackerStore
+from bot.demo import actions as demo_actions
 from bot.nlu.extractors.synonyms import EntitySynonymMapper
 from bot.nlu.interpreter import NLUInterpreter
 from bot.testing.story_test import StoryTester, load_test_stories
@@ -188,6 +189,16 @@ async def test_form_asks_validates_rejects_and_submits(form_bot):
     tracker = await processor.get_tracker("caller")
     assert tracker.active_loop_name is None and tracker.slots["order_number"] is None
     assert tracker.latest_action_name == "action_listen"
+
+
+def test_a_bot_runs_only_its_own_packages_actions(form_bot):
+    # form_test_actions (loaded by form_bot) defines its own action_order_status; rasa-sdk's
+    # register_package would register that one for the demo too, as both are alive in this process.
+    # The demo's actions were imported (at the top of this file) before those.
+    demo = InProcessActionRunner([demo_actions.__name__]).executor.actions
+    assert demo["action_order_status"].__self__.__module__ == demo_actions.__name__
+    processor, _ = form_bot
+    assert not processor.runner.knows("action_account_balance")
 
 
 async def test_handoff_pauses_the_conversation_and_keeps_the_request(form_bot):

@@ -7,7 +7,9 @@ same ``Action`` classes without the HTTP hop.
 """
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -64,8 +66,8 @@ class InProcessActionRunner:
         from rasa_sdk.executor import ActionExecutor
 
         self.executor = ActionExecutor()
-        for package in packages:
-            self.executor.register_package(package)
+        for action in _package_actions(packages):
+            self.executor.register_action(action)
 
     def knows(self, name: str) -> bool:
         return name in self.executor.actions
@@ -81,6 +83,29 @@ class InProcessActionRunner:
             logger.exception("custom action failed", extra={"action": name})
             raise ActionFailed(f"action '{name}' raised {type(error).__name__}") from None
         return parse_action_response(name, result.model_dump() if hasattr(result, "model_dump") else dict(result))
+
+
+def _package_actions(packages: list[str]) -> list[type]:
+    """The concrete ``Action`` classes defined in ``packages`` (and their submodules).
+
+    rasa-sdk's ``register_package`` registers every ``Action`` subclass alive in the process,
+    so another bot's or a test's action with the same name could silently replace this bot's.
+    """
+    import inspect
+
+    from rasa_sdk import Action
+    from rasa_sdk.utils import all_subclasses
+
+    for package in packages:
+        _import_tree(importlib.import_module(package))
+    return [action for action in all_subclasses(Action) if not inspect.isabstract(action) and any(
+        action.__module__ == package or action.__module__.startswith(package + ".") for package in packages)]
+
+
+def _import_tree(module) -> None:
+    """Import a package's submodules by their full names (as rasa-sdk does, and unlike walk_packages)."""
+    for info in pkgutil.iter_modules(getattr(module, "__path__", []), prefix=module.__name__ + "."):
+        _import_tree(importlib.import_module(info.name))
 
 
 class HttpActionRunner:
