@@ -7,7 +7,8 @@
 * Accuracy on ``fsdd_digits`` single digits (the 300 clips of the suggested test split, 8 kHz,
   with 0.3 s of silence either side as the gateway's voice detector keeps it), in normal mode (read the way the bot's number normaliser reads it) and in digits mode.
 * Six-digit strings: ``--strings`` strings of six random digits (seed 4729), each digit a test
-  clip of one speaker, joined with 0.2 s of silence; fully right or not, digits mode and normal.
+  clip of one speaker, joined with 0.2 s of silence; fully right or not, in normal mode, and in
+  digits mode told that six digits are due (as the gateway tells it for an order number) or not.
 * ``rtf``: processing time / audio time over the 16 kHz LJSpeech set, streamed in 20 ms frames as
   the gateway feeds it (partials included); ``finish_ms_p50``: end of audio -> final text;
   ``rss_mb``: resident memory the engine added to the process (model loaded, after its run).
@@ -96,11 +97,14 @@ def phone_line(pcm16: bytes, rate: int) -> bytes:
     return mulaw.decode(mulaw.encode(resample(pcm16, rate, 8000)))
 
 
-def recognize(engine, pcm16: bytes, rate: int, mode: str = NORMAL) -> tuple[str, float]:
-    """Stream ``pcm16`` in 20 ms frames at the engine's rate; (final text, seconds finish() took)."""
+def recognize(engine, pcm16: bytes, rate: int, mode: str = NORMAL, digits: int | None = None) -> tuple[str, float]:
+    """Stream ``pcm16`` in 20 ms frames at the engine's rate; (final text, seconds finish() took).
+
+    ``digits``: how many digits the slot takes, as the gateway tells the engine for an order number.
+    """
     audio = resample(pcm16, rate, engine.sample_rate)
     frame = 2 * int(FRAME_S * engine.sample_rate)
-    recognizer = engine.recognizer(mode)
+    recognizer = engine.recognizer(mode, digits)
     for start in range(0, len(audio), frame):
         recognizer.accept(audio[start:start + frame])
     started = time.perf_counter()
@@ -175,12 +179,13 @@ def bench_engine(name: str, config: dict, data: dict, progress: StageProgress) -
         progress(f"{name}: single digits", i, len(data["digits"]))
         singles[NORMAL] += plain_digits(recognize(engine, pcm, 8000)[0]) == digit
         singles[DIGITS] += mode_digits(recognize(engine, pcm, 8000, DIGITS)[0]) == digit
-    strings = {NORMAL: 0, DIGITS: 0}
+    strings = {NORMAL: 0, DIGITS: 0, "length unknown": 0}
     examples = []
     for i, (pcm, digits) in enumerate(data["strings"]):
         progress(f"{name}: six-digit strings", i, len(data["strings"]))
         strings[NORMAL] += plain_digits(recognize(engine, pcm, 8000)[0]) == digits
-        heard = recognize(engine, pcm, 8000, DIGITS)[0]
+        strings["length unknown"] += mode_digits(recognize(engine, pcm, 8000, DIGITS)[0]) == digits
+        heard = recognize(engine, pcm, 8000, DIGITS, digits=len(digits))[0]
         strings[DIGITS] += mode_digits(heard) == digits
         if mode_digits(heard) != digits and len(examples) < 5:
             examples.append({"said": digits, "heard": heard})
@@ -189,6 +194,7 @@ def bench_engine(name: str, config: dict, data: dict, progress: StageProgress) -
         digit_accuracy_digits_mode=round(singles[DIGITS] / len(data["digits"]), 4),
         six_digit_string_accuracy=round(strings[DIGITS] / len(data["strings"]), 4),
         six_digit_string_accuracy_plain=round(strings[NORMAL] / len(data["strings"]), 4),
+        six_digit_string_accuracy_length_unknown=round(strings["length unknown"] / len(data["strings"]), 4),
         six_digit_errors=examples,
         rss_mb=round(rss_mb() - before),
         samples={"ljspeech": len(data["ljspeech"]), "digits": len(data["digits"]), "strings": len(data["strings"])},

@@ -158,7 +158,10 @@ class CallSession:
             utterance.drop_speculation()
         elif (after is not None and not speech and utterance.can_speculate()
               and self.turns.silence_secs_so_far >= after):
-            utterance.speculate(self.services.asr.recognizer(self.utterance_mode))
+            utterance.speculate(self._recognizer())
+
+    def _recognizer(self):
+        return self.services.asr.recognizer(self.utterance_mode, self.expected_digits)
 
     def _asr_audio(self, pcm16k: bytes) -> bytes:
         rate = self.services.asr.sample_rate
@@ -167,7 +170,7 @@ class CallSession:
     def _start_utterance(self) -> None:
         self._cancel_timer("no_input")
         self.utterance_mode = "digits" if self.expecting_digits else "normal"
-        self.utterance = Utterance(self.services.asr.recognizer(self.utterance_mode), self._on_partial)
+        self.utterance = Utterance(self._recognizer(), self._on_partial)
         self.utterance_sensitive = self.sensitive
         for window in self.preroll:
             self.utterance.feed(self._asr_audio(window))

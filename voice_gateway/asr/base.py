@@ -30,8 +30,12 @@ class ASREngine(Protocol):
     name: str
     sample_rate: int  # the rate accept() expects
 
-    def recognizer(self, mode: str = NORMAL) -> SpeechRecognizer:
-        """A recognizer for one utterance; ``mode`` is "normal" or "digits"."""
+    def recognizer(self, mode: str = NORMAL, digits: int | None = None) -> SpeechRecognizer:
+        """A recognizer for one utterance; ``mode`` is "normal" or "digits".
+
+        ``digits``: in digits mode, how many digits the slot takes (six for an order number) when
+        it is known; an engine may use it to settle sooner, and must still return what it heard.
+        """
 
 
 class ASRConfigError(ValueError):

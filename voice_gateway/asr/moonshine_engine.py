@@ -42,8 +42,8 @@ class MoonshineEngine:
     def from_config(cls, config: dict) -> "MoonshineEngine":
         return cls(config.get("model_dir"), float(config.get("partial_interval_s", 1.0)))
 
-    def recognizer(self, mode: str = NORMAL) -> "MoonshineRecognizer":
-        return MoonshineRecognizer(self, mode)
+    def recognizer(self, mode: str = NORMAL, digits: int | None = None) -> "MoonshineRecognizer":
+        return MoonshineRecognizer(self, mode)  # streams: nothing to gain from knowing how many digits
 
 
 class MoonshineRecognizer:

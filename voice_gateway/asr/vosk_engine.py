@@ -49,7 +49,8 @@ class VoskEngine:
         return cls(_model_dir(config), language=config.get("language", "en"),
                    sample_rate=int(config.get("sample_rate", 16000)))
 
-    def recognizer(self, mode: str = NORMAL) -> "VoskRecognizer":
+    def recognizer(self, mode: str = NORMAL, digits: int | None = None) -> "VoskRecognizer":
+        """The digit grammar takes any number of digits, so ``digits`` is not needed."""
         from vosk import KaldiRecognizer
 
         if mode == DIGITS:

@@ -10,10 +10,15 @@ Whisper's encoder is trained on 30 s windows and its cost grows faster than the 
 core 637 ms for 30 s, 209 ms for 15 s. Normal mode pads a phone turn to ``window_s`` (15 s: the
 same 4.7% WER on LJSpeech as 8 kHz mu-law as 30 s) and decodes again with the full 30 s only
 when it heard digits, which a short window gets wrong more often (six-digit strings in normal
-mode: 0.72 fully right at 15 s, 0.81 at 30 s). Digits mode always uses 30 s (0.80 at 15 s against
-0.89). Utterances over 30 s go through faster-whisper's own long-form transcription.
+mode: 0.72 fully right at 15 s, 0.81 at 30 s). Digits mode uses 30 s (0.80 at 15 s against
+0.89), except when the slot says how many digits it takes (``digits``: six for an order number):
+then a 10 s window goes first (a quarter of the 30 s cost) and is kept when it heard exactly that
+many digits, which it does for most callers; else the 30 s decode runs. Short windows mostly drop
+digits rather than invent them, so the count is a good check: on 200 six-digit strings that are not
+the benchmark's, 0.92 fully right against 0.90 for 30 s alone, with 87% settled by the short window.
+Utterances over 30 s go through faster-whisper's own long-form transcription.
 
-Digits mode encodes the audio once and decodes it twice: normally, and with every token that is
+Digits mode encodes the audio once per window and decodes it twice: normally, and with every token that is
 not made of digits suppressed, a digit prompt, and at most ``DIGIT_TOKENS_PER_S`` tokens per
 second (a constrained decode left alone can loop on "8 8 8 ..."). If the normal decode is
 confident words without a single digit ("I'd rather talk to a person"), the caller said
@@ -39,6 +44,7 @@ logger = logging.getLogger(__name__)
 DIGIT_PROMPT = "4 7 2 9 1 8. 3 0 5 6 2 1."
 DIGIT_TOKENS_PER_S = 4  # people say at most about three digits a second
 WORD_TOKENS_PER_S = 8  # cap of the normal decode in digits mode, against "nice, nice, nice, ..." loops
+QUICK_DIGITS_WINDOW_S = 10.0  # digits mode's first try when the number of digits is known
 WORDS_MIN_LOGPROB = -0.6  # a normal decode this confident, with no digits, is the caller changing the subject
 _DIGIT_TOKEN_RE = re.compile(r"\s*[0-9]*\s*")
 SILENCE_RMS = 0.006  # about -44 dBFS: quieter chunks count as silence (no need to decode again)
@@ -82,11 +88,11 @@ class WhisperEngine:
         options = {key: config[key] for key in keys if key in config}
         return cls(config.get("model_dir"), **options)
 
-    def recognizer(self, mode: str = NORMAL) -> "WhisperRecognizer":
-        return WhisperRecognizer(self, mode)
+    def recognizer(self, mode: str = NORMAL, digits: int | None = None) -> "WhisperRecognizer":
+        return WhisperRecognizer(self, mode, digits)
 
-    def transcribe(self, samples: np.ndarray, mode: str = NORMAL) -> str:
-        """One decode of a whole utterance (float32 at 16 kHz)."""
+    def transcribe(self, samples: np.ndarray, mode: str = NORMAL, digits: int | None = None) -> str:
+        """One decode of a whole utterance (float32 at 16 kHz); ``digits``: how many the slot takes."""
         if len(samples) < self.sample_rate // 10:
             return ""
         if len(samples) > 30 * self.sample_rate:
@@ -99,14 +105,21 @@ class WhisperEngine:
         with self._lock:
             features = self.model.feature_extractor(samples)
             if mode == DIGITS:
-                return self._transcribe_digits(features, samples)
+                return self._transcribe_digits(features, samples, digits)
             words, _ = self._decode_words(self.model.encode(_padded(features, self.window_s)), samples)
             if self.window_s < 30 and _mentions_digits(words):
                 words, _ = self._decode_words(self.model.encode(_padded(features, 30.0)), samples)
             return words
 
-    def _transcribe_digits(self, features: np.ndarray, samples: np.ndarray) -> str:
-        encoded = self.model.encode(_padded(features, 30.0))
+    def _transcribe_digits(self, features: np.ndarray, samples: np.ndarray, digits: int | None) -> str:
+        if digits:
+            quick = self._digits_in_window(features, samples, QUICK_DIGITS_WINDOW_S)
+            if len(re.findall(r"\d", quick)) == digits:
+                return quick
+        return self._digits_in_window(features, samples, 30.0)
+
+    def _digits_in_window(self, features: np.ndarray, samples: np.ndarray, window_s: float) -> str:
+        encoded = self.model.encode(_padded(features, window_s))
         words, logprob = self._decode_words(encoded, samples)
         if _changes_subject(words, logprob):
             return digit_transcript(words)  # "To." is still a 2; "I'd like a person" stays words
@@ -131,9 +144,10 @@ class WhisperEngine:
 
 
 class WhisperRecognizer:
-    def __init__(self, engine: WhisperEngine, mode: str):
+    def __init__(self, engine: WhisperEngine, mode: str, digits: int | None):
         self._engine = engine
         self._mode = mode
+        self._digits = digits
         self._chunks: list[bytes] = []
         self._samples = 0
         self._voiced_until = 0  # samples up to the end of the last chunk that was not silence
@@ -146,7 +160,7 @@ class WhisperRecognizer:
         if rms(pcm16) >= SILENCE_RMS:
             self._voiced_until = self._samples
         if self._due_for_decode():
-            self._decoded_text = self._engine.transcribe(self._audio(), self._mode)
+            self._decoded_text = self._engine.transcribe(self._audio(), self._mode, self._digits)
             self._decoded_at = self._samples
             return self._decoded_text
         return None
@@ -154,7 +168,7 @@ class WhisperRecognizer:
     def finish(self) -> str:
         if self._decoded_text is not None and self._voiced_until <= self._decoded_at:
             return self._decoded_text  # only silence since the last partial
-        return self._engine.transcribe(self._audio(), self._mode)
+        return self._engine.transcribe(self._audio(), self._mode, self._digits)
 
     def _due_for_decode(self) -> bool:
         interval = self._engine.partial_interval_s
