@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.knowledge.articles import load_articles
 from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.config import KnowledgeConfig
+from bot.knowledge.decision import choose
 from helpline.app import build_app
 from tests.conftest import ROOT
 from tests.test_demo_conversations import say, tracker
@@ -163,6 +164,26 @@ async def test_a_near_miss_asks_which_article_was_meant(kb_client):
     reply = await say(kb_client, "kb2", "the label one")
     assert "prepaid label" in reply
     assert (await tracker(kb_client, "kb2"))["slots"]["knowledge_article"] == "returns-label"
+
+
+@pytest.mark.parametrize("reply, picked", [
+    ("the first one", "returns-policy"), ("the second one please", "returns-label"), ("the latter", "returns-label"),
+    ("option two", "returns-label"), ("the policy", "returns-policy"), ("the label one", "returns-label"),
+    ("the return one", None), ("the other one", None), ("two", None)])
+def test_a_reply_picks_an_offered_article_by_position_or_by_name(reply, picked):
+    offered = [("returns-policy", "Return policy"), ("returns-label", "Getting a return label")]
+    assert choose(reply, offered) == picked  # "return" is in both titles; a bare "two" is not a choice
+
+
+async def test_the_caller_picks_an_offered_article(kb_client):
+    assert "just to check" in await say(kb_client, "kb6", "how do i return it")
+    assert "prepaid label" in await say(kb_client, "kb6", "the second one")
+    assert "just to check" in await say(kb_client, "kb7", "how do i return it")
+    # "policy" alone would find the privacy policy; the offered return policy is what the caller means
+    assert "thirty days" in await say(kb_client, "kb7", "policy")
+    assert (await tracker(kb_client, "kb7"))["slots"]["knowledge_article"] == "returns-policy"
+    # with nothing offered, a choice is not understood (and not a knowledge miss that offers a person)
+    assert "say it another way" in await say(kb_client, "kb8", "the first one")
 
 
 async def test_an_unknown_question_offers_a_person(kb_client):

@@ -1,6 +1,7 @@
 """What to do with search hits: answer, ask which article was meant, or admit not knowing."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.knowledge.config import KnowledgeConfig
@@ -31,11 +32,29 @@ def decide(hits: list[Hit], config: KnowledgeConfig) -> Decision:
     return Decision(MISS, (hits[0],))
 
 
-def choose(reply: str, candidates: list[str]) -> str | None:
-    """The candidate a reply to "is that about A or B?" picks by position ("the first one", "the second")."""
-    words = set(reply.lower().replace("'", "").split())
-    if words & {"first", "former", "1st"}:
-        return candidates[0]
-    if words & {"second", "latter", "last", "2nd"} and len(candidates) > 1:
-        return candidates[1]
-    return None
+_BY_POSITION = ({"first", "former", "1st"}, {"second", "latter", "last", "2nd"})
+_BY_NUMBER = ({"one", "1"}, {"two", "2"})  # "number two", "option one"
+_NOT_A_NAME = {"the", "a", "an", "one", "about", "that", "this", "it", "please", "i", "mean", "meant", "my", "to",
+               "of", "for", "on", "in", "and", "or", "is", "was", "with", "your", "you", "how", "what", "do"}
+
+
+def choose(reply: str, candidates: list[tuple[str, str]]) -> str | None:
+    """The candidate (id, title) a reply to "is that about A or B?" picks.
+
+    By position ("the first one", "the latter", "option two"), or by a word of one title that the
+    other lacks ("the label one" for "Return policy or Getting a return label"). None when the reply
+    picks neither, or both.
+    """
+    words = set(_words(reply))
+    numbered = bool(words & {"number", "option"})
+    for position, (ordinals, numbers) in enumerate(zip(_BY_POSITION, _BY_NUMBER)):
+        if position < len(candidates) and (words & ordinals or (numbered and words & numbers)):
+            return candidates[position][0]
+    titles = [set(_words(title)) - _NOT_A_NAME for _, title in candidates]
+    named = [candidate for candidate, title in zip(candidates, titles)
+             if words & (title - set().union(*(other for other in titles if other is not title)))]
+    return named[0][0] if len(named) == 1 else None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))

@@ -69,17 +69,17 @@ class ActionKnowledge:
 
 
 def _follow_up_choice(text: str, hits: list[Hit], slots: dict, base) -> Decision | None:
-    """After "is that about A or B?": the candidate the reply picks by position, or the one it is closer to.
+    """After "is that about A or B?": the candidate the reply picks (by position or name), or the one it is closer to.
 
     None (decide afresh) when the reply confidently matches another article: a new question.
     """
     candidates = slots.get(CANDIDATES_SLOT) or []
     if slots.get(OUTCOME_SLOT) != CLARIFY or not candidates or base is None or base.index is None:
         return None
-    chosen = choose(text, candidates)
+    offered = {a.id: a for a in base.index.articles if a.id in candidates}
+    chosen = choose(text, [(id_, offered[id_].title) for id_ in candidates if id_ in offered])
     if chosen is not None:  # "the first one": the caller's choice is certain, whatever the search says
-        article = next((a for a in base.index.articles if a.id == chosen), None)
-        return Decision(ANSWERED, (Hit(article, 1.0, 0.0, 0.0, 0.0, text, "choice"),)) if article else None
+        return Decision(ANSWERED, (Hit(offered[chosen], 1.0, 0.0, 0.0, 0.0, text, "choice"),))
     if not hits or (hits[0].article.id not in candidates and hits[0].score >= base.config.answer_threshold):
         return None
     named = next((hit for hit in hits if hit.article.id in candidates), None)
