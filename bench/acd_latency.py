@@ -30,6 +30,7 @@ from handoff.acd import ACD  # noqa: E402
 from handoff.bridge import ACDAgentBridge  # noqa: E402
 from handoff.desk import Desk, DeskHub  # noqa: E402
 from handoff.model import Agent, QueuedCall, QueueConfig  # noqa: E402
+from handoff.passwords import hash_password  # noqa: E402
 from handoff.store import create_store  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -41,7 +42,7 @@ async def measure(store_url: str, data_dir: Path, calls: int, progress) -> list[
     if hasattr(store, "clear"):
         await store.clear()
     acd = ACD(store, [QueueConfig("orders", "orders", "longest-idle-agent", wrap_up_time=0)])
-    hub = DeskHub({"alice": "northwind"})
+    hub = DeskHub({"alice": hash_password("northwind")})
     app = web.Application()
     Desk(acd, hub, ACDAgentBridge(acd, hub, data_dir / "voicemail")).add_routes(app)
     await acd.register_agent(Agent("alice", "Alice", {"orders": 9}))

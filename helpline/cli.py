@@ -197,6 +197,29 @@ def cmd_kb(args) -> None:
     decision = decide(hits, knowledge.config)
     print(f"decision: {decision.outcome}" + (f" ({', '.join(h.article.id for h in decision.hits)})"
                                              if decision.hits else ""))
+
+
+def cmd_desk(args) -> None:
+    """``helpline desk hash-password``: the value of an agent's ``password_hash`` in config.yml.
+
+    The password is read from the terminal (twice) or from standard input, never from the command
+    line, where shell history and process lists would keep it.
+    """
+    import getpass
+
+    from handoff.passwords import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            sys.exit("error: the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        sys.exit("error: empty password")
+    print(hash_password(password))
+
+
 def cmd_call(args) -> None:
     from voice_gateway.call_command import run
 
@@ -234,6 +257,9 @@ def main(argv: list[str] | None = None) -> None:
     kb.add_argument("query", nargs="?", help="what a caller might ask (for search)")
     kb.add_argument("--top", type=int, default=5, help="how many articles search shows")
     kb.set_defaults(func=cmd_kb)
+    desk = commands.add_parser("desk", help="agent desk: hash-password prints a password_hash for config.yml")
+    desk.add_argument("action", choices=["hash-password"])
+    desk.set_defaults(func=cmd_desk)
     call = commands.add_parser("call", help="call the voice gateway: each WAV or say:TEXT is one caller turn, dtmf:123# keys")
     call.add_argument("turns", nargs="+", metavar="FILE.wav|say:TEXT|dtmf:KEYS")
     call.add_argument("--url", default="http://127.0.0.1:5005", help="the running server")
