@@ -56,12 +56,22 @@ async def test_login_checks_the_hash_and_refuses_unknown_agents_and_bad_bodies()
     assert await hub.login("alice", "northwind") in hub.sessions
 
 
+def hash_from_cli(stdin: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "helpline.cli", "desk", "hash-password"], input=stdin,
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
 def test_the_cli_prints_a_hash_of_the_password_on_stdin():
-    result = subprocess.run([sys.executable, "-m", "helpline.cli", "desk", "hash-password"], input="s3cret pass\n",
-                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = hash_from_cli("s3cret pass\n")
     assert result.returncode == 0, result.stderr
     stored = result.stdout.strip()
     assert "s3cret" not in stored and verify_password(stored, "s3cret pass")
+
+
+@pytest.mark.parametrize("stdin", ["", "\n"])
+def test_the_cli_refuses_an_empty_password(stdin):
+    result = hash_from_cli(stdin)
+    assert result.returncode != 0 and "empty password" in result.stderr and result.stdout == ""
 
 
 def test_the_demo_config_holds_hashes_not_passwords():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from bot.knowledge.config import KnowledgeConfig
@@ -51,8 +52,9 @@ def choose(reply: str, candidates: list[tuple[str, str]]) -> str | None:
         if position < len(candidates) and (words & ordinals or (numbered and words & numbers)):
             return candidates[position][0]
     titles = [set(_words(title)) - _NOT_A_NAME for _, title in candidates]
+    titles_with = Counter(word for title in titles for word in title)
     named = [candidate for candidate, title in zip(candidates, titles)
-             if words & (title - set().union(*(other for other in titles if other is not title)))]
+             if any(titles_with[word] == 1 for word in words & title)]
     return named[0][0] if len(named) == 1 else None
 
 

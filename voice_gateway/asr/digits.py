@@ -66,6 +66,11 @@ def extract_digits(text: str, language: str = "en", homophones: bool = True) -> 
     return "".join(digits), others
 
 
+def digit_count(transcript: str) -> int:
+    """How many digits a digits-mode transcript ("4 7 2 9") holds."""
+    return sum(char.isdecimal() for char in transcript)
+
+
 def digit_transcript(text: str, language: str = "en") -> str:
     """"four seven, two nine" -> "4 7 2 9"; text that is mostly not digits comes back unchanged."""
     digits, others = extract_digits(text, language)

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from voice_gateway.asr.base import DIGITS, NORMAL, ASRConfigError
-from voice_gateway.asr.digits import digit_transcript, extract_digits
+from voice_gateway.asr.digits import digit_count, digit_transcript, extract_digits
 from voice_gateway.asr.pcm import rms, to_float32
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class WhisperEngine:
     def _transcribe_digits(self, features: np.ndarray, samples: np.ndarray, digits: int | None) -> str:
         if digits:
             quick = self._digits_in_window(features, samples, QUICK_DIGITS_WINDOW_S)
-            if len(re.findall(r"\d", quick)) == digits:
+            if digit_count(quick) == digits:
                 return quick
         return self._digits_in_window(features, samples, 30.0)
 

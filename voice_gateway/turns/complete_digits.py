@@ -7,11 +7,12 @@ slot needs (six for an order number, four for a PIN), the ordinary end-of-turn s
 from __future__ import annotations
 
 import asyncio
-import re
+
+from voice_gateway.asr.digits import digit_count
 
 
 def holds_all_digits(speculation: asyncio.Future | None, length: int) -> bool:
     """Whether a finished early recognition has at least ``length`` digits."""
     if speculation is None or not speculation.done() or speculation.cancelled() or speculation.exception():
         return False
-    return len(re.findall(r"\d", speculation.result())) >= length
+    return digit_count(speculation.result()) >= length
