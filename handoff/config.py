@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handoff.model import Agent, QueueConfig
-from handoff.passwords import check_hash, hash_password
 from handoff.strategies import strategy
 
 logger = logging.getLogger(__name__)
@@ -24,7 +23,6 @@ class HandoffSettings:
     store: str | None = None                 # sqlite (default) | sqlite:///PATH | redis://HOST:PORT/DB
     queues: list[QueueConfig] = field(default_factory=list)
     agents: list[Agent] = field(default_factory=list)
-    credentials: dict[str, str] = field(default_factory=dict)  # agent id -> desk password hash
     max_no_answer: int = 3
     presence_timeout: float = 30.0
     default_handle_time: float = 180.0
@@ -42,16 +40,13 @@ def load_handoff_settings(raw: dict[str, Any] | None) -> HandoffSettings:
     for q in queues:
         if q.overflow_to and q.overflow_to not in names:
             raise HandoffConfigError(f"queue {q.name!r}: overflow_to names no queue ({q.overflow_to!r})")
-    agents, credentials = [], {}
+    agents = []
     for position, item in enumerate(raw.get("agents") or [], start=1):
         if not isinstance(item, dict) or not item.get("id"):
             raise HandoffConfigError(f"helpline.handoff.agents[{position - 1}] needs an 'id'")
         skills = {str(k): int(v) for k, v in (item.get("skills") or {}).items()}
         agents.append(Agent(str(item["id"]), str(item.get("name") or item["id"]), skills, position))
-        credential = _credential(item, position - 1)
-        if credential:
-            credentials[str(item["id"])] = credential
-    settings = HandoffSettings(store=raw.get("store"), queues=queues, agents=agents, credentials=credentials)
+    settings = HandoffSettings(store=raw.get("store"), queues=queues, agents=agents)
     for key, kind in (("max_no_answer", int), ("presence_timeout", float), ("default_handle_time", float),
                       ("vip_priority", int), ("webhook", str), ("service_level_seconds", float)):
         if raw.get(key) is not None:
@@ -61,21 +56,6 @@ def load_handoff_settings(raw: dict[str, Any] | None) -> HandoffSettings:
                 raise HandoffConfigError(f"helpline.handoff.{key} must be a {kind.__name__}, not {raw[key]!r}") from None
     settings.alerts.update(raw.get("alerts") or {})
     return settings
-
-
-def _credential(item: dict, index: int) -> str | None:
-    """The agent's password hash: ``password_hash`` as given, or a plain ``password`` hashed here."""
-    if item.get("password_hash"):
-        try:
-            check_hash(str(item["password_hash"]))
-        except ValueError as error:
-            raise HandoffConfigError(f"helpline.handoff.agents[{index}] ({item['id']}): {error}") from None
-        return str(item["password_hash"])
-    if item.get("password"):
-        logger.warning("plain desk password in config.yml: replace it with password_hash",
-                       extra={"agent_id": str(item["id"]), "command": "helpline desk hash-password"})
-        return hash_password(str(item["password"]))
-    return None  # no desk login for this agent
 
 
 def _queue(item: Any) -> QueueConfig:

@@ -59,7 +59,7 @@ def build_handoff(helpline_config: dict, data_dir: Path, sensitive_slots: set[st
     policy = policy or EscalationPolicy.from_config(helpline_config.get("escalation"))
     acd = ACD(store or create_store(settings.store, data_dir), settings.queues, max_no_answer=settings.max_no_answer,
               presence_timeout=settings.presence_timeout, default_handle_time=settings.default_handle_time)
-    hub = DeskHub(settings.credentials)
+    hub = DeskHub()
     bridge = ACDAgentBridge(acd, hub, data_dir / "voicemail")
     port = ACDHandoffPort(acd, policy, sensitive_slots, settings.vip_priority, settings.webhook)
     desk = Desk(acd, hub, bridge, settings.service_level_seconds, settings.alerts, conversations)

@@ -27,7 +27,10 @@ from bot.model_archive import fingerprint, latest_archive, load, read_manifest, 
 from bot.training_data.project import BotProject, load_project
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
+from helpline.security.install import install_security
+from helpline.security.secrets import load_secrets
 from helpline.settings import Settings, load_settings
+from voice_gateway.auth import twilio_verifier, voice_token_verifier
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +88,15 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     handoff = build_handoff(project.config.helpline, settings.data_dir, settings.sensitive_slots, policy=escalation)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
+    secrets = load_secrets(settings.data_dir)
     add_routes(app, processor)
     attach_handoff(app, handoff, processor)
-    add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice)
+    add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice, secrets.secret_key)
     reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
+    verifiers = {"twilio": twilio_verifier(secrets.twilio_auth_token, (settings.voice.get("twilio") or {}).get("public_url")),
+                 "voice": voice_token_verifier(secrets.secret_key)}
+    install_security(app, project.config.helpline, settings.data_dir, handoff.settings.store, verifiers, secrets)
     if watch:
         async def start_watching(app: web.Application):
             task = asyncio.create_task(reloader.watch(app))
@@ -119,7 +126,7 @@ def attach_handoff(app: web.Application, handoff: HandoffService, processor: Mes
 
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
-                      preload: bool = False) -> None:
+                      preload: bool = False, secret_key: str = "") -> None:
     """Phone audio on the same server (config ``helpline: voice:``; ``enabled: false`` leaves it out).
 
     ``preload`` loads the speech models at start-up; otherwise the first call loads them.
@@ -127,4 +134,4 @@ def add_voice_gateway(app: web.Application, processor: MessageProcessor, setting
     if settings.voice.get("enabled", True):
         from voice_gateway.server import add_voice_routes
 
-        add_voice_routes(app, processor, settings, agent_bridge, preload=preload)
+        add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)

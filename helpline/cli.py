@@ -72,6 +72,7 @@ def cmd_run(args) -> None:
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     host, port = args.host or settings.host, args.port or settings.port
+    _refuse_demo_users_off_loopback(project.config.helpline, host)
     model = Path(args.model) if args.model else None
     if model is None:
         progress = StageProgress()
@@ -81,6 +82,18 @@ def cmd_run(args) -> None:
     print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
           f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
     web.run_app(app, host=host, port=port, print=None, access_log=None)
+
+
+def _refuse_demo_users_off_loopback(helpline_config: dict, host: str) -> None:
+    """The demo's users share a published password: serve them on loopback only."""
+    from helpline.security.users import UserDirectory, demo_users, is_loopback
+
+    if is_loopback(host):
+        return
+    demo = demo_users(UserDirectory.from_config(helpline_config))
+    if demo:
+        sys.exit(f"error: refusing to serve on {host}: users {', '.join(demo)} still have the demo password. "
+                 "Give them their own (helpline desk hash-password) or remove them; see README, Security.")
 
 
 def cmd_shell(args) -> None:
@@ -207,7 +220,7 @@ def cmd_desk(args) -> None:
     """
     import getpass
 
-    from handoff.passwords import hash_password
+    from bot.security.passwords import hash_password
 
     if sys.stdin.isatty():
         password = getpass.getpass("password: ")
@@ -221,8 +234,14 @@ def cmd_desk(args) -> None:
 
 
 def cmd_call(args) -> None:
+    """A test call signed with this project's secrets (the environment's, else ``<data_dir>/secrets.json``)."""
+    from helpline.security.secrets import load_secrets
+    from helpline.settings import load_settings
     from voice_gateway.call_command import run
+    from voice_gateway.client import LineCredentials
 
+    secrets = load_secrets(load_settings(Path(args.project), _project(args).config).data_dir)
+    args.credentials = LineCredentials(secrets.twilio_auth_token, secrets.secret_key)
     run(args)
 
 
@@ -274,10 +293,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     from bot.model_archive import ModelLoadError
+    from helpline.security.users import UserConfigError
 
     try:
         args.func(args)
-    except (TrainingDataError, ModelLoadError) as error:
+    except (TrainingDataError, ModelLoadError, UserConfigError) as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         sys.exit(130)

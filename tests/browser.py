@@ -24,3 +24,13 @@ async def chromium_page(*extra_args: str):
             yield await browser.new_page()
         finally:
             await browser.close()
+
+
+async def sign_in(page, base: str, path: str, user: str, password: str = "northwind") -> None:
+    """Open a staff page as an anonymous browser would: sent to the sign-in page, then back."""
+    await page.goto(f"{base}{path}")
+    await page.wait_for_url("**/login?next=**")
+    await page.fill("#username", user)
+    await page.fill("#password", password)
+    await page.click("#login")
+    await page.wait_for_url(f"{base}{path}")

@@ -31,6 +31,8 @@ class VoiceConfig:
     recording_retention_days: float = 30
     audiosocket_host: str = "127.0.0.1"
     audiosocket_port: int | None = None  # None: no AudioSocket listener
+    audiosocket_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")  # Asterisk peers that may connect
+    twilio_public_url: str | None = None  # the stream URL as Twilio requests it, when a proxy rewrites it
     start_timeout_secs: float = 10.0  # a connection that never says who is calling is closed
     idle_timeout_secs: float = 30.0  # a call that stops sending anything is over
     prewarm_responses: bool = False  # synthesize the domain's fixed responses at start-up
@@ -65,6 +67,8 @@ def load_voice_config(raw: dict, base_dir: Path) -> VoiceConfig:
         recording_retention_days=float(recording.get("retention_days", 30)),
         audiosocket_host=audiosocket.get("host", "127.0.0.1"),
         audiosocket_port=audiosocket.get("port"),
+        audiosocket_allow=tuple(audiosocket.get("allow") or VoiceConfig.audiosocket_allow),
+        twilio_public_url=(raw.get("twilio") or {}).get("public_url"),
         start_timeout_secs=float(raw.get("start_timeout_secs", 10.0)),
         idle_timeout_secs=float(raw.get("idle_timeout_secs", 30.0)),
         prewarm_responses=bool(raw.get("prewarm_responses", False)),

@@ -57,6 +57,13 @@ class VoiceServer:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 
+    def line(self, protocol: str = "twilio", sample_rate: int = 8000):
+        """A client line that proves itself as the real carrier would (signature or voice token)."""
+        from voice_gateway.client import open_line
+
+        url = self.audiosocket if protocol == "audiosocket" else self.url
+        return open_line(url, protocol, sample_rate, self.credentials)
+
     def synthesize(self, text: str, sample_rate: int = 8000) -> bytes:
         return caller_voice().synthesize(text, sample_rate)
 
@@ -67,6 +74,8 @@ class VoiceServer:
 @pytest.fixture(scope="session")
 def voice_server(demo_archive, tmp_path_factory):
     from helpline.app import build_app
+    from helpline.security.secrets import load_secrets
+    from voice_gateway.client import LineCredentials
 
     data = tmp_path_factory.mktemp("voice-data")
     saved = {k: os.environ.get(k) for k in ("HELPLINE_DATA_DIR", "HELPLINE_MODELS_DIR")}
@@ -77,6 +86,9 @@ def voice_server(demo_archive, tmp_path_factory):
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     server = VoiceServer(app)
+    server.data_dir = data
+    secrets = load_secrets(data)
+    server.credentials = LineCredentials(secrets.twilio_auth_token, secrets.secret_key)
     config = server.services.config
     config.audiosocket_port = 0
     config.recording_dir = data / "recordings"
