@@ -193,3 +193,20 @@ def test_rasa_example_bots_load_unchanged(bot):
     project = load_project(RASA_BOTS / bot)
     assert project.data.nlu.examples and project.data.stories and project.data.rules
     assert project.test_story_files()
+
+
+def test_yaml_1_2_keeps_yes_and_no_as_intent_names(tmp_path):
+    """Rasa reads YAML 1.2: ``yes``/``no``/``on``/``off`` are strings, not booleans (YAML 1.1)."""
+    domain = load_domain([write(tmp_path / "domain.yml", 'version: "3.1"\nintents:\n  - yes\n  - no\n  - off\n'
+                                "responses:\n  utter_ok:\n  - text: ok\n")])
+    assert {"yes", "no", "off"} <= set(domain.intents)
+    nlu = read_training_file(write(tmp_path / "nlu.yml", "nlu:\n- intent: yes\n  examples: |\n    - sure\n"
+                                   "- intent: on\n  examples: |\n    - go ahead\n")).nlu
+    assert [(e.intent, e.line) for e in nlu.examples] == [("yes", 4), ("on", 7)]
+
+
+def test_duplicate_keys_are_errors_with_both_lines(tmp_path):
+    path = write(tmp_path / "domain.yml", 'version: "3.1"\nintents: [greet]\nintents: [bye]\n')
+    with pytest.raises(TrainingDataError) as error:
+        load_domain([path])
+    assert str(error.value) == f"{path}:3: duplicate key 'intents' (first on line 2)"
