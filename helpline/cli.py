@@ -38,11 +38,16 @@ def _validate_or_exit(project) -> None:
 
 
 def cmd_validate(args) -> None:
-    from bot.validation import validate_project
+    from bot.config_model import ConfigError
+    from bot.validation import ERROR, Issue, validate_project
 
     project = _project(args)
     report = validate_project(project)
-    _add_knowledge_issues(project, args, report)
+    try:
+        _add_knowledge_issues(project, args, report)
+    except ConfigError as error:  # config.yml's helpline: section
+        for problem in error.problems:
+            report.add(Issue(ERROR, problem.message, problem.path or "config.yml", problem.line))
     for issue in [*report.errors, *report.warnings]:
         print(issue)
     print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
@@ -149,7 +154,7 @@ def _knowledge_base(project, args):
     from helpline.settings import load_settings
 
     settings = load_settings(Path(args.project), project.config)
-    return KnowledgeBase.for_project(Path(args.project), project.config.helpline, settings.models_dir)
+    return KnowledgeBase.for_project(Path(args.project), settings.config.knowledge, settings.models_dir)
 
 
 def _add_knowledge_issues(project, args, report) -> None:
@@ -220,6 +225,35 @@ def cmd_desk(args) -> None:
     print(hash_password(password))
 
 
+def cmd_config(args) -> None:
+    """``helpline config check``: config.yml against the schema; ``helpline config schema``: that schema as JSON."""
+    from helpline.config_schema import json_schema, load_helpline_config
+
+    if args.action == "schema":
+        sys.stdout.write(json_schema())
+        return
+    from bot.config import load_config
+    from bot.config_model import ConfigError
+
+    path = Path(args.project) / "config.yml"
+    try:
+        config = load_config(path)
+        load_helpline_config(config)
+    except ConfigError as error:
+        print(error)
+        sys.exit(f"{len(error.problems)} error(s) in {path}")
+    print(f"{path}: ok")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("helpline")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed; run scripts/setup.sh)"
+
+
 def cmd_call(args) -> None:
     from voice_gateway.call_command import run
 
@@ -232,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="helpline", description=__doc__)
     parser.add_argument("--project", default=".", help="bot project folder (default: current folder)")
     parser.add_argument("--log-level", default=os.environ.get("HELPLINE_LOG_LEVEL", "WARNING"))
+    parser.add_argument("--version", action="version", version=f"helpline {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("validate", help="check the training data like `rasa data validate`").set_defaults(
         func=cmd_validate)
@@ -260,6 +295,10 @@ def main(argv: list[str] | None = None) -> None:
     desk = commands.add_parser("desk", help="agent desk: hash-password prints a password_hash for config.yml")
     desk.add_argument("action", choices=["hash-password"])
     desk.set_defaults(func=cmd_desk)
+    config = commands.add_parser("config", help="check config.yml against the schema, or print the schema")
+    config.add_argument("action", choices=["check", "schema"],
+                        help="check: every problem with file, line and key; schema: JSON Schema for editors")
+    config.set_defaults(func=cmd_config)
     call = commands.add_parser("call", help="call the voice gateway: each WAV or say:TEXT is one caller turn, dtmf:123# keys")
     call.add_argument("turns", nargs="+", metavar="FILE.wav|say:TEXT|dtmf:KEYS")
     call.add_argument("--url", default="http://127.0.0.1:5005", help="the running server")

@@ -39,7 +39,7 @@ def test_config_takes_a_hash_hashes_a_plain_password_and_names_a_bad_one(caplog)
     assert settings.credentials["b"] != "pw-b" and verify_password(settings.credentials["b"], "pw-b")
     assert "c" not in settings.credentials  # no password: no desk login
     assert "pw-b" not in caplog.text and "plain desk password" in caplog.text
-    with pytest.raises(HandoffConfigError, match=r"agents\[0\] \(a\): not a password hash"):
+    with pytest.raises(HandoffConfigError, match=r"agents\[0\]\.password_hash: not a password hash"):
         load_handoff_settings({"agents": [{"id": "a", "password_hash": "northwind"}]})
 
 

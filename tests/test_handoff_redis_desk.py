@@ -12,8 +12,8 @@ from handoff.store.redis_store import RedisStore
 from tests.handoff_support import RecordedCallerLeg, receive_audio, speech_pcm16, stream_speech
 from tests.test_handoff_flow import login, next_event
 
-CONFIG = {"handoff": {"queues": [{"name": "general", "strategy": "ring-all"}],
-                      "agents": [{"id": "alice", "password": "northwind", "skills": {"general": 5}}]}}
+CONFIG = {"queues": [{"name": "general", "strategy": "ring-all"}],
+          "agents": [{"id": "alice", "password": "northwind", "skills": {"general": 5}}]}
 
 
 async def test_offer_and_audio_cross_between_processes(tmp_path):
