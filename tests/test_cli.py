@@ -1,4 +1,5 @@
 """The `helpline` command as a user runs it: validate, train with progress, test stories, test nlu."""
+import json
 import os
 import subprocess
 import sys
@@ -77,3 +78,51 @@ def test_shell_chats_in_the_terminal(demo_archive, tmp_path):
     replies = [line for line in result.stdout.splitlines() if "bot> " in line]
     assert "Northwind" in replies[0]
     assert any("four seven two nine one eight" in line for line in replies)
+
+
+def test_version_is_the_installed_package_version():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    result = helpline("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"helpline {version}"
+
+
+SERVE_AND_REPORT = """
+import asyncio, json, sys
+from pathlib import Path
+from aiohttp import web
+from helpline.app import build_app
+
+async def main():
+    app = build_app(Path(sys.argv[1]), preload_voice=True)  # what `helpline run` builds
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await asyncio.sleep(2)  # a voice gateway would be loading its models in the background by now
+    routes = sorted({r.resource.canonical for r in app.router.routes()})
+    print(json.dumps({"voice_routes": [r for r in routes if r.startswith("/voice")],
+                      "speech_modules": sorted(m for m in ("faster_whisper", "piper", "moonshine_voice", "vosk")
+                                               if m in sys.modules)}))
+    await runner.cleanup()
+
+asyncio.run(main())
+"""
+
+
+def test_run_without_a_voice_section_loads_no_speech_models(tmp_path):
+    """An NLU-only bot (no ``helpline: voice:``) serves its HTTP API without Whisper or Piper."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "config.yml").write_text("language: en\n")
+    (tmp_path / "domain.yml").write_text('version: "3.1"\nintents: [greet, goodbye]\nresponses:\n'
+                                         "  utter_greet:\n  - text: Hi\n  utter_goodbye:\n  - text: Bye\n")
+    (tmp_path / "data" / "nlu.yml").write_text("nlu:\n- intent: greet\n  examples: |\n    - hello\n    - hi there\n"
+                                               "- intent: goodbye\n  examples: |\n    - bye\n    - see you\n")
+    (tmp_path / "data" / "rules.yml").write_text("rules:\n- rule: hi\n  steps:\n  - intent: greet\n"
+                                                 "  - action: utter_greet\n")
+    result = subprocess.run([sys.executable, "-c", SERVE_AND_REPORT, str(tmp_path)], capture_output=True, text=True,
+                            timeout=600, cwd=ROOT, env={**os.environ, "HELPLINE_MODELS_DIR": str(tmp_path / "models"),
+                                                        "HELPLINE_DATA_DIR": str(tmp_path / "data-dir")})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"voice_routes": [], "speech_modules": []}
