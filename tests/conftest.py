@@ -7,7 +7,6 @@ from bot.model_archive import train
 from bot.training_data.project import load_project
 
 ROOT = Path(__file__).resolve().parents[1]
-RASA_BOTS = ROOT.parent / "shared" / "data" / "rasa_bots"
 
 
 @pytest.fixture(scope="session")

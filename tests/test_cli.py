@@ -4,7 +4,8 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import RASA_BOTS, ROOT
+from tests.conftest import ROOT
+from tests.needs import rasa_bot
 
 
 def helpline(*args, cwd=ROOT, env_extra=None, timeout=600):
@@ -42,11 +43,11 @@ def test_demo_validates_clean():
 
 def test_train_shows_progress_and_moodbot_passes_its_test_stories(tmp_path):
     env = {"HELPLINE_MODELS_DIR": str(tmp_path / "models")}
-    trained = helpline("--project", str(RASA_BOTS / "moodbot-initial-project"), "train", env_extra=env)
+    trained = helpline("--project", str(rasa_bot("moodbot-initial-project")), "train", env_extra=env)
     assert trained.returncode == 0, trained.stderr
     assert "intent classifier" in trained.stderr or "nlu" in trained.stderr
     assert "trained " in trained.stdout and ".tar.gz" in trained.stdout
-    tested = helpline("--project", str(RASA_BOTS / "moodbot-initial-project"), "test", env_extra=env)
+    tested = helpline("--project", str(rasa_bot("moodbot-initial-project")), "test", env_extra=env)
     assert "7/7 test stories passed" in tested.stdout, tested.stdout
     assert tested.returncode == 0
 
@@ -56,7 +57,7 @@ def test_failing_test_story_says_which_step(tmp_path):
     stories = tmp_path / "test_wrong.yml"
     stories.write_text('stories:\n- story: wrong turn\n  steps:\n  - user: |\n      hello\n    intent: greet\n'
                        '  - action: utter_goodbye\n')
-    result = helpline("--project", str(RASA_BOTS / "moodbot-initial-project"), "test", "--stories", str(stories),
+    result = helpline("--project", str(rasa_bot("moodbot-initial-project")), "test", "--stories", str(stories),
                       env_extra=env)
     assert result.returncode == 1
     assert "FAIL wrong turn" in result.stdout and "expected action utter_goodbye, predicted action utter_greet" \
@@ -64,7 +65,7 @@ def test_failing_test_story_says_which_step(tmp_path):
 
 
 def test_nlu_report_has_per_intent_scores(tmp_path):
-    result = helpline("--project", str(RASA_BOTS / "moodbot-initial-project"), "test", "nlu")
+    result = helpline("--project", str(rasa_bot("moodbot-initial-project")), "test", "nlu")
     assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout and "mood_great" in result.stdout and "precision" in result.stdout
 

@@ -9,6 +9,7 @@ from handoff.model import (
 )
 from handoff.store.redis_store import RedisStore
 from handoff.store.sqlite_store import SqliteStore
+from tests import needs
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -26,7 +27,7 @@ async def store(request, tmp_path):
     if request.param == "sqlite":
         store = SqliteStore(tmp_path / "acd.sqlite3")
     else:
-        store = RedisStore(REDIS_URL, prefix=f"test:{tmp_path.name}")
+        store = RedisStore(needs.redis(REDIS_URL), prefix=f"test:{tmp_path.name}")
         await store.clear()
     yield store
     if request.param == "redis":

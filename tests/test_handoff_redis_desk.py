@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from handoff.model import QueuedCall
 from handoff.service import build_handoff
 from handoff.store.redis_store import RedisStore
+from tests import needs
 from tests.handoff_support import RecordedCallerLeg, receive_audio, speech_pcm16, stream_speech
 from tests.test_handoff_flow import login, next_event
 
@@ -17,6 +18,7 @@ CONFIG = {"queues": [{"name": "general", "strategy": "ring-all"}],
 
 
 async def test_offer_and_audio_cross_between_processes(tmp_path):
+    needs.redis()
     prefix = f"test:desk:{uuid.uuid4().hex[:8]}"
     services = [build_handoff(CONFIG, tmp_path / name, set(), store=RedisStore("redis://127.0.0.1:6379/15", prefix))
                 for name in ("a", "b")]

@@ -9,8 +9,8 @@ from bot.training_data.nlu_data import parse_annotated_text
 from bot.training_data.project import load_project, read_training_file
 from bot.training_data.stories import OrStep, SlotStep, UserStep, parse_intent_trigger
 from bot.training_data.yaml_reader import TrainingDataError
+from tests.needs import rasa_bot
 
-RASA_BOTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "rasa_bots"
 
 
 def write(path: Path, text: str) -> Path:
@@ -190,7 +190,7 @@ def test_intent_trigger_messages():
 
 @pytest.mark.parametrize("bot", ["moodbot-initial-project", "financial-demo", "helpdesk-assistant"])
 def test_rasa_example_bots_load_unchanged(bot):
-    project = load_project(RASA_BOTS / bot)
+    project = load_project(rasa_bot(bot))
     assert project.data.nlu.examples and project.data.stories and project.data.rules
     assert project.test_story_files()
 
