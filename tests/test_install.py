@@ -35,8 +35,10 @@ def test_setup_with_another_python_names_its_version(tmp_path):
 
 def test_installing_the_project_prints_no_warnings(tmp_path):
     """Build and install the editable project offline (pip with no configuration): nothing on stderr."""
+    # --ignore-installed: installing into another prefix must not uninstall the project from this environment
     result = subprocess.run([sys.executable, "-m", "pip", "--isolated", "install", "--quiet", "--no-deps",
-                             "--no-build-isolation", "--no-index", "--prefix", str(tmp_path / "prefix"), "-e", "."],
+                             "--no-build-isolation", "--no-index", "--ignore-installed",
+                             "--prefix", str(tmp_path / "prefix"), "-e", "."],
                             cwd=ROOT, capture_output=True, text=True, timeout=300,
                             env={**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
                                  "PIP_CONFIG_FILE": os.devnull})
