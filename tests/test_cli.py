@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 from tests.needs import rasa_bot
 
@@ -41,6 +43,7 @@ def test_demo_validates_clean():
     assert "0 error(s)" in result.stdout
 
 
+@pytest.mark.slow
 def test_train_shows_progress_and_moodbot_passes_its_test_stories(tmp_path):
     env = {"HELPLINE_MODELS_DIR": str(tmp_path / "models")}
     trained = helpline("--project", str(rasa_bot("moodbot-initial-project")), "train", env_extra=env)
@@ -52,6 +55,7 @@ def test_train_shows_progress_and_moodbot_passes_its_test_stories(tmp_path):
     assert tested.returncode == 0
 
 
+@pytest.mark.slow
 def test_failing_test_story_says_which_step(tmp_path):
     env = {"HELPLINE_MODELS_DIR": str(tmp_path / "models")}
     stories = tmp_path / "test_wrong.yml"
@@ -64,6 +68,7 @@ def test_failing_test_story_says_which_step(tmp_path):
         in result.stdout
 
 
+@pytest.mark.slow
 def test_nlu_report_has_per_intent_scores(tmp_path):
     result = helpline("--project", str(rasa_bot("moodbot-initial-project")), "test", "nlu")
     assert result.returncode == 0, result.stderr
@@ -111,6 +116,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow
 def test_run_without_a_voice_section_loads_no_speech_models(tmp_path):
     """An NLU-only bot (no ``helpline: voice:``) serves its HTTP API without Whisper or Piper."""
     (tmp_path / "data").mkdir()

