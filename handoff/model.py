@@ -86,7 +86,8 @@ class QueueConfig:
     name: Annotated[str, Field(min_length=1)]
     skill: str = ""                                     # the agents' skill it needs (default: the queue's name)
     strategy: QueueStrategy = "longest-idle-agent"
-    tiers: list[Annotated[int, Field(ge=0, le=10)]] = field(default_factory=lambda: [1])  # min proficiency per tier level, best first
+    # min proficiency per tier level, best first
+    tiers: list[Annotated[int, Field(ge=0, le=10)]] = field(default_factory=lambda: [1])
     tier_wait: Seconds = 30.0                           # seconds before the next tier level joins in
     overflow_to: str | None = None                      # another queue, after overflow_after seconds
     overflow_after: Seconds | None = None

@@ -312,14 +312,24 @@ def main(argv: list[str] | None = None) -> None:
     call.set_defaults(func=cmd_call)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
-    from bot.model_archive import ModelLoadError
-
     try:
         args.func(args)
-    except (TrainingDataError, ModelLoadError) as error:
-        sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:
+        if isinstance(error, _user_errors()):
+            sys.exit(f"error: {error}")
+        raise
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors shown as one ``error: ...`` line instead of a traceback.
+
+    A model archive's error counts once its module is loaded; importing it here would pull in torch
+    and make commands that never touch a model (``config check``) take seconds.
+    """
+    archive = sys.modules.get("bot.model_archive")
+    return (TrainingDataError, archive.ModelLoadError) if archive else (TrainingDataError,)
 
 
 if __name__ == "__main__":

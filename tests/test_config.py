@@ -113,7 +113,8 @@ def test_helpline_section_absent_or_not_a_mapping(tmp_path):
 
 
 def test_config_check_command_lists_every_problem(tmp_path):
-    demo_config_with(tmp_path, ("max_no_answer: 3", "max_no_answr: 3"), ("end_of_turn_secs: 0.5", "end_of_turn_secs: -1"))
+    demo_config_with(tmp_path, ("max_no_answer: 3", "max_no_answr: 3"),
+                     ("end_of_turn_secs: 0.5", "end_of_turn_secs: -1"))
     result = subprocess.run([sys.executable, "-m", "helpline.cli", "--project", str(tmp_path), "config", "check"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1

@@ -7,7 +7,6 @@ process) in isolation.
 import asyncio
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 

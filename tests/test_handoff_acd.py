@@ -297,11 +297,14 @@ async def test_missing_desk_heartbeats_log_the_agent_out(store):
 def test_config_errors_name_what_is_wrong():
     from handoff.config import HandoffConfigError, load_handoff_settings
 
-    with pytest.raises(HandoffConfigError, match=r"queues\[0\]\.strategy: Input should be 'longest-idle-agent'.* \(got 'random'\)"):
+    with pytest.raises(HandoffConfigError,
+                       match=r"queues\[0\]\.strategy: Input should be 'longest-idle-agent'.* \(got 'random'\)"):
         load_handoff_settings({"queues": [{"name": "a", "strategy": "random"}]})
     with pytest.raises(HandoffConfigError, match="queue 'a': overflow_to names no queue"):
         load_handoff_settings({"queues": [{"name": "a", "overflow_to": "b", "overflow_after": 60}]})
-    with pytest.raises(HandoffConfigError, match=r"queues\[0\]\.max_waiting: unknown setting; did you mean 'max_wait'\?"):
+    with pytest.raises(HandoffConfigError,
+                       match=r"queues\[0\]\.max_waiting: unknown setting; did you mean 'max_wait'\?"):
         load_handoff_settings({"queues": [{"name": "a", "max_waiting": 3}]})
-    with pytest.raises(HandoffConfigError, match=r"helpline\.handoff\.presence_timeout: Input should be a valid number"):
+    with pytest.raises(HandoffConfigError,
+                       match=r"helpline\.handoff\.presence_timeout: Input should be a valid number"):
         load_handoff_settings({"presence_timeout": "soon"})
