@@ -36,6 +36,11 @@ class VoiceConfig:
     start_timeout_secs: float = 10.0  # a connection that never says who is calling is closed
     idle_timeout_secs: float = 30.0  # a call that stops sending anything is over
     prewarm_responses: bool = False  # synthesize the domain's fixed responses at start-up
+    # Limits (voice_gateway.limits); the defaults suit a 2-core box, where about 9 calls answer in time.
+    max_calls: int = 16  # voice connections at once, every protocol; past it 503 (TCP: hung up)
+    max_connections_per_address: int = 8  # from one client address (raise it when one bridge carries all calls)
+    max_messages_per_sec: float = 150.0  # per call: three times the 50 a second of 20 ms frames
+    max_audio_speed: float = 3.0  # per call: seconds of caller audio a second (real time is 1)
 
     @property
     def inter_digit_timeout_secs(self) -> float:
@@ -72,8 +77,23 @@ def load_voice_config(raw: dict, base_dir: Path) -> VoiceConfig:
         start_timeout_secs=float(raw.get("start_timeout_secs", 10.0)),
         idle_timeout_secs=float(raw.get("idle_timeout_secs", 30.0)),
         prewarm_responses=bool(raw.get("prewarm_responses", False)),
+        max_calls=_positive(raw, "max_calls", 16, int),
+        max_connections_per_address=_positive(raw, "max_connections_per_address", 8, int),
+        max_messages_per_sec=_positive(raw, "max_messages_per_sec", 150.0, float),
+        max_audio_speed=_positive(raw, "max_audio_speed", 3.0, float),
     )
     if config.handoff_without_bridge not in HANDOFF_WITHOUT_BRIDGE:
         raise ValueError(f"helpline.voice.handoff_without_bridge must be one of {HANDOFF_WITHOUT_BRIDGE}")
     config.no_input_policy()  # validates
     return config
+
+
+def _positive(raw: dict, key: str, default, kind):
+    value = raw.get(key, default)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0 or isinstance(value, bool):
+        raise ValueError(f"helpline.voice.{key} must be a positive number, got {value!r}")
+    return number
