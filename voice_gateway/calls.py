@@ -4,8 +4,8 @@ Whatever goes wrong with one call (bad JSON, an unknown event, a wrong sample ra
 truncated frame, sending faster than the rate limits allow, silence on the wire, a disconnect
 mid-turn) ends that call with a logged reason; other calls are separate sessions and go on.
 
-Each call's id (its conversation, recording, queue entry) is made here, ``call-<32 hex digits>``: a
-client's own id (Twilio's callSid, the AudioSocket UUID, a Helpline ``call_id``) is kept only as the
+Each call's id (its conversation, recording, queue entry) is made here, ``call-<32 hex digits>``
+(``bot.security.conversation_ids``): a client's own id (Twilio's callSid, the AudioSocket UUID, a Helpline ``call_id``) is kept only as the
 call's external reference, so no client can choose, guess or join another caller's conversation.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 
+from bot.security.conversation_ids import new_call_id
 from voice_gateway.frames import CallEnded, CallerAudio, CallStarted, OutboundFrame, ProtocolError
 from voice_gateway.limits import TokenBucket
 from voice_gateway.session import CallSession
@@ -25,10 +25,6 @@ logger = logging.getLogger(__name__)
 
 class CallClosed(Exception):
     """The transport is gone (the other end disconnected)."""
-
-
-def new_call_id() -> str:
-    return f"call-{uuid.uuid4().hex}"
 
 
 async def run_call(services, serializer, receive: Callable[[float], Awaitable[str | bytes | None]],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from handoff.announcements import CALLBACK_OFFER
@@ -53,6 +54,19 @@ async def test_a_client_id_equal_to_another_calls_id_gets_a_call_of_its_own(voic
         await eventually(lambda: later.greeting.first_bot_audio is not None, what="the later greeting")
     assert greetings(voice_server.tracker(taken)) == 1  # no other call joined the first one's conversation
     assert greetings(voice_server.tracker(second.call_id)) == 1
+
+
+async def test_the_rest_channel_cannot_post_into_a_phone_call(voice_server):
+    """Even knowing a live call's id, a REST client cannot add turns to that caller's conversation."""
+    async with Caller(voice_server.line("helpline")).dial(None, CALLER) as caller:
+        await eventually(lambda: caller.greeting.first_bot_audio is not None, what="the greeting")
+        before = len(voice_server.tracker(caller.call_id).events)
+        async with aiohttp.ClientSession() as client:
+            response = await client.post(f"{voice_server.url}/webhooks/rest/webhook",
+                                         json={"sender": caller.call_id, "message": "what's my balance"})
+            assert response.status == 400
+            assert "phone calls' own" in (await response.json())["message"]
+        assert len(voice_server.tracker(caller.call_id).events) == before
 
 
 @pytest.fixture
