@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import uuid
 
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, sign_in, wait_until
 from tests.voice.conftest import CALLER
 from voice_gateway.client import Caller
 
 
 async def log_in_available(page, base: str) -> None:
     await sign_in(page, base, "/desk", "alice")
-    await page.wait_for_function("document.getElementById('who').textContent === 'Alice Chen'")
+    await wait_until(page, "document.getElementById('who').textContent === 'Alice Chen'")
     await page.click("button[data-state=available]")
-    await page.wait_for_function("document.body.dataset.state === 'available'")
+    await wait_until(page, "document.body.dataset.state === 'available'")
 
 
 async def test_escalated_call_pops_the_summary_and_the_agent_hears_the_caller(voice_server):
@@ -41,7 +41,7 @@ async def test_escalated_call_pops_the_summary_and_the_agent_hears_the_caller(vo
             await page.click("#accept")
             await page.wait_for_selector("#call-panel:not([hidden])")
             await caller.say(voice_server.synthesize("Hello, I have a question about my delivery."), wait=False)
-            await page.wait_for_function("window.deskAudio.bytes > 16000", timeout=15000)  # > 0.5 s at 16 kHz
+            await wait_until(page, "window.deskAudio.bytes > 16000", timeout=15)  # > 0.5 s at 16 kHz
             audio = await page.evaluate("window.deskAudio")
             assert audio["peak"] > 0.1, audio  # speech reached the agent, not silence
     tracker = voice_server.tracker(call_id)
