@@ -51,7 +51,7 @@ def configure_crm(settings: Settings) -> None:
 
 def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | None = None,
                     escalation: EscalationPolicy | None = None) -> MessageProcessor:
-    runners = [InProcessActionRunner(settings.action_packages)]
+    runners = [InProcessActionRunner(settings.action_packages, settings.project)]
     if settings.action_endpoint:
         runners.append(HttpActionRunner(settings.action_endpoint))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
