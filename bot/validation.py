@@ -24,6 +24,7 @@ from bot.training_data.yaml_reader import TrainingDataError
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"
 RESPONSE_PREFIX = "utter_"
 LOOP_ACTIONS = {"action_two_stage_fallback"}  # default actions that run as loops
 
@@ -48,6 +49,7 @@ class Issue:
 class ValidationReport:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    notes: list[Issue] = field(default_factory=list)  # what Helpline does differently; nothing to fix
 
     @property
     def ok(self) -> bool:
@@ -55,12 +57,28 @@ class ValidationReport:
         return not self.errors
 
     def add(self, issue: Issue) -> None:
-        (self.errors if issue.severity == ERROR else self.warnings).append(issue)
+        {ERROR: self.errors, NOTE: self.notes}.get(issue.severity, self.warnings).append(issue)
 
     def __str__(self) -> str:
-        lines = [str(issue) for issue in [*self.errors, *self.warnings]]
+        lines = [str(issue) for issue in [*self.errors, *self.warnings, *self.notes]]
         lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
         return "\n".join(lines)
+
+
+class ValidationFailed(Exception):
+    """The content has errors; nothing is trained from it (``train``, ``test``, ``run`` and ``shell`` alike)."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(f"validation failed with {len(report.errors)} error(s); fix them and try again")
+
+
+def require_valid(project: BotProject) -> ValidationReport:
+    """The validation report of ``project``; raises :class:`ValidationFailed` when it has errors."""
+    report = validate_project(project)
+    if not report.ok:
+        raise ValidationFailed(report)
+    return report
 
 
 def validate_directory(root: str | Path, config_path: str | Path | None = None) -> ValidationReport:
@@ -113,6 +131,14 @@ def _split_origin(origin: str) -> tuple[str, int | None]:
     """``Rule.origin`` is the ``path:line`` string of its story."""
     path, _, line = origin.rpartition(":")
     return path, int(line) if line.isdigit() else None
+
+
+# --- config --------------------------------------------------------------------------
+
+def check_config_options(project: BotProject) -> Iterator[Issue]:
+    """Rasa settings Helpline accepts but does not use: one note each, so none is ignored silently."""
+    for note, line in project.config.notes:
+        yield Issue(NOTE, note, str(project.config.path), line)
 
 
 # --- intents -------------------------------------------------------------------------
@@ -313,6 +339,7 @@ def _story_named(stories: list[Story], tracker_name: str) -> Story:
 
 Check = Callable[[BotProject], Iterable[Issue]]
 CHECKS: list[Check] = [
+    check_config_options,
     check_story_intents,
     check_intent_examples,
     check_duplicate_examples,

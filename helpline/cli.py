@@ -25,16 +25,10 @@ def _project(args):
     return load_project(Path(args.project))
 
 
-def _validate_or_exit(project) -> None:
-    from bot.validation import validate_project
-
-    report = validate_project(project)
-    for issue in report.warnings:
+def _show_findings(report) -> None:
+    """Warnings and notes of content that is good enough to train (on stderr, like compilers)."""
+    for issue in [*report.warnings, *report.notes]:
         print(issue, file=sys.stderr)
-    if not report.ok:
-        for issue in report.errors:
-            print(issue, file=sys.stderr)
-        sys.exit(f"validation failed with {len(report.errors)} error(s); fix them and train again")
 
 
 def cmd_validate(args) -> None:
@@ -43,7 +37,7 @@ def cmd_validate(args) -> None:
     project = _project(args)
     report = validate_project(project)
     _add_knowledge_issues(project, args, report)
-    for issue in [*report.errors, *report.warnings]:
+    for issue in [*report.errors, *report.warnings, *report.notes]:
         print(issue)
     print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     sys.exit(0 if report.ok else 1)
@@ -51,10 +45,11 @@ def cmd_validate(args) -> None:
 
 def cmd_train(args) -> None:
     from bot.model_archive import train
+    from bot.validation import require_valid
     from helpline.settings import load_settings
 
     project = _project(args)
-    _validate_or_exit(project)
+    _show_findings(require_valid(project))
     settings = load_settings(Path(args.project), project.config)
     started = time.time()
     progress = StageProgress()
@@ -63,20 +58,29 @@ def cmd_train(args) -> None:
     print(f"trained {archive} in {time.time() - started:.1f} s")
 
 
+def _model_for(project, settings, model: str | None) -> Path:
+    """``--model`` as given, else the model of the current content: validated (refused when invalid) and
+    trained if needed, the same for ``test``, ``run`` and ``shell`` as for ``train``."""
+    from helpline.app import ensure_model
+
+    if model:
+        return Path(model)
+    progress = StageProgress()
+    archive = ensure_model(project, settings, progress, report_to=_show_findings)
+    progress.close()
+    return archive
+
+
 def cmd_run(args) -> None:
     from aiohttp import web
 
-    from helpline.app import build_app, ensure_model
+    from helpline.app import build_app
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     host, port = args.host or settings.host, args.port or settings.port
-    model = Path(args.model) if args.model else None
-    if model is None:
-        progress = StageProgress()
-        model = ensure_model(project, settings, progress)
-        progress.close()
+    model = _model_for(project, settings, args.model)
     app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True)
     print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
           f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
@@ -85,15 +89,15 @@ def cmd_run(args) -> None:
 
 def cmd_shell(args) -> None:
     from bot.core.processor import UserMessage
-    from helpline.app import build_processor, configure_crm, ensure_model, open_knowledge
     from bot.model_archive import load
+    from helpline.app import build_processor, configure_crm, open_knowledge
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     settings.tracker_store = "memory"
     configure_crm(settings)
-    processor = build_processor(load(ensure_model(project, settings, StageProgress())), settings)
+    processor = build_processor(load(_model_for(project, settings, None)), settings)
     open_knowledge(Path(args.project), project, settings)
     sender = f"shell-{os.getpid()}"
     print("Type a message (Ctrl-D to quit). Keypad input: /inform{\"digits\": \"1234\"}")
@@ -115,24 +119,36 @@ def cmd_test(args) -> None:
     if args.target == "nlu":
         return _test_nlu(args)
     from bot.model_archive import load
+    from bot.testing.action_check import ActionChecker
+    from bot.testing.results import write_results
     from bot.testing.story_test import StoryTester, load_test_stories
-    from helpline.app import ensure_model
+    from helpline.app import build_action_runner
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
-    model = load(Path(args.model) if args.model else ensure_model(project, settings, StageProgress()))
+    model = load(_model_for(project, settings, args.model))
     files = [Path(args.stories)] if args.stories else project.test_story_files()
     stories = load_test_stories(files)
     if not stories:
         sys.exit(f"no test stories found in {[str(f) for f in files] or 'tests/'}")
-    tester = StoryTester(model.domain, model.ensemble, model.interpreter, project.data.nlu.entity_names)
+    actions = ActionChecker(model.domain, build_action_runner(settings)) if args.run_actions else None
+    tester = StoryTester(model.domain, model.ensemble, model.interpreter, project.data.nlu.entity_names, actions)
     bar = tqdm(total=len(stories), desc="test stories", file=sys.stderr, leave=False)
-    report = tester.run(stories, lambda done, total: bar.update(1))
-    bar.close()
+    try:
+        report = tester.run(stories, lambda done, total: bar.update(1))
+    finally:
+        bar.close()
+        if actions is not None:
+            actions.close()
     for result in report.results:
         print(result.describe())
     print(f"{report.passed}/{len(report.results)} test stories passed ({report.pass_rate:.1%})")
+    try:
+        written = write_results(report, Path(args.results))
+        print(f"results: {', '.join(str(p) for p in written)}")
+    except OSError as error:
+        print(f"warning: could not write the result files into {args.results}: {error}", file=sys.stderr)
     sys.exit(0 if report.passed == len(report.results) else 1)
 
 
@@ -251,6 +267,11 @@ def main(argv: list[str] | None = None) -> None:
     test.add_argument("--model", help="model archive to test")
     test.add_argument("--nlu", help="NLU test data file (default: a held-out split of the training data)")
     test.add_argument("--split", type=float, default=0.2, help="held-out fraction when --nlu is not given")
+    test.add_argument("--results", default="results",
+                      help="folder for Rasa's result files (default: results/ in the current folder, as rasa test)")
+    test.add_argument("--run-actions", action="store_true",
+                      help="run each expected action for real (in-process packages, the action server in "
+                           "endpoints.yml): a bot that would stay silent fails its test")
     test.set_defaults(func=cmd_test)
     kb = commands.add_parser("kb", help="knowledge articles: validate, build the index, or search it")
     kb.add_argument("action", choices=["validate", "build", "search"])
@@ -274,9 +295,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     from bot.model_archive import ModelLoadError
+    from bot.validation import ValidationFailed
 
     try:
         args.func(args)
+    except ValidationFailed as failure:
+        report = failure.report
+        for issue in [*report.errors, *report.warnings, *report.notes]:
+            print(issue, file=sys.stderr)
+        sys.exit(f"error: {failure}")
     except (TrainingDataError, ModelLoadError) as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
