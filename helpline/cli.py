@@ -236,6 +236,22 @@ def cmd_desk(args) -> None:
     print(hash_password(password))
 
 
+def cmd_data(args) -> None:
+    """``helpline data migrate``: a Rasa 2.x domain in 3.x form, as ``rasa data migrate`` writes it."""
+    from bot.training_data.rasa2 import migrate_domain
+
+    project = Path(args.project)
+    domain = Path(args.domain) if args.domain else next(
+        (p for p in (project / "domain.yml", project / "domain") if p.exists()), None)
+    if domain is None or not domain.exists():
+        sys.exit(f"error: no domain found in {project} (expected domain.yml or a domain/ folder; or use --domain)")
+    written = migrate_domain(domain, Path(args.out) if args.out else None)
+    for path in written:
+        print(f"wrote {path}")
+    if not args.out or Path(args.out).resolve() != domain.resolve():
+        print(f"review it, then replace {domain} with it")
+
+
 def cmd_call(args) -> None:
     from voice_gateway.call_command import run
 
@@ -281,6 +297,12 @@ def main(argv: list[str] | None = None) -> None:
     desk = commands.add_parser("desk", help="agent desk: hash-password prints a password_hash for config.yml")
     desk.add_argument("action", choices=["hash-password"])
     desk.set_defaults(func=cmd_desk)
+    data = commands.add_parser("data", help="`data migrate`: convert a Rasa 2.x domain to 3.x (slot mappings)")
+    data.add_argument("action", choices=["migrate"])
+    data.add_argument("--domain", help="domain file or folder (default: the project's domain.yml or domain/)")
+    data.add_argument("--out", help="where to write (default: new_domain.yml or new_domain/ beside the domain; "
+                                    "the domain itself keeps the original as original_domain.yml)")
+    data.set_defaults(func=cmd_data)
     call = commands.add_parser("call", help="call the voice gateway: each WAV or say:TEXT is one caller turn, dtmf:123# keys")
     call.add_argument("turns", nargs="+", metavar="FILE.wav|say:TEXT|dtmf:KEYS")
     call.add_argument("--url", default="http://127.0.0.1:5005", help="the running server")

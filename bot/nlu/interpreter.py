@@ -19,6 +19,7 @@ from bot.config import BotConfig
 from bot.nlu.entities import Entity, merge_entities
 from bot.nlu.extractors.builtin import DIMENSIONS, BuiltinEntityExtractor
 from bot.nlu.extractors.crf import CRFEntityExtractor
+from bot.nlu.extractors.person_names import PERSON, PersonNameExtractor
 from bot.nlu.extractors.regex_lookup import RegexEntityExtractor
 from bot.nlu.extractors.synonyms import EntitySynonymMapper
 from bot.nlu.intent_classifier import IntentClassifier
@@ -36,9 +37,9 @@ class NLUInterpreter:
     def __init__(self, classifier: IntentClassifier | None, crf: CRFEntityExtractor | None,
                  regex: RegexEntityExtractor | None, builtin: BuiltinEntityExtractor | None,
                  synonyms: EntitySynonymMapper, fallback_threshold: float | None, ambiguity_threshold: float,
-                 selector: ResponseSelector | None = None):
+                 selector: ResponseSelector | None = None, person: PersonNameExtractor | None = None):
         self.classifier, self.crf, self.regex, self.builtin = classifier, crf, regex, builtin
-        self.selector = selector
+        self.selector, self.person = selector, person
         self.synonyms = synonyms
         self.fallback_threshold = fallback_threshold
         self.ambiguity_threshold = ambiguity_threshold
@@ -69,10 +70,14 @@ class NLUInterpreter:
             regex.train(data.examples, data.synonyms, data.regexes, data.lookups)
         synonyms = EntitySynonymMapper()
         synonyms.train(data.examples, data.synonyms)
+        person = None
+        if _wants_person_names(config):
+            person = PersonNameExtractor()
+            person.train(data.examples)
         return cls(classifier, crf, regex, _builtin_extractor(config), synonyms,
                    None if fallback is None else float(fallback.get("threshold", 0.3)),
                    float((fallback or {}).get("ambiguity_threshold", 0.1)),
-                   ResponseSelector.for_labels(data.intents, responses))
+                   ResponseSelector.for_labels(data.intents, responses), person)
 
     # --- parsing -------------------------------------------------------------------
     def parse(self, text: str) -> dict:
@@ -102,14 +107,15 @@ class NLUInterpreter:
         return top < self.fallback_threshold or top - second < self.ambiguity_threshold
 
     def extract_entities(self, text: str) -> list[Entity]:
-        found = [extractor.extract(text) for extractor in (self.crf, self.regex, self.builtin) if extractor]
+        found = [extractor.extract(text) for extractor in (self.crf, self.regex, self.builtin, self.person)
+                 if extractor]
         return self.synonyms.process(merge_entities(*found))
 
     # --- persistence ---------------------------------------------------------------
     def persist(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         parts = {"classifier": self.classifier, "crf": self.crf, "regex": self.regex, "builtin": self.builtin,
-                 "synonyms": self.synonyms, "selector": self.selector}
+                 "synonyms": self.synonyms, "selector": self.selector, "person": self.person}
         for name, part in parts.items():
             if part is not None:
                 part.persist(directory / name)
@@ -128,7 +134,14 @@ class NLUInterpreter:
         return cls(load("classifier", IntentClassifier), load("crf", CRFEntityExtractor),
                    load("regex", RegexEntityExtractor), load("builtin", BuiltinEntityExtractor),
                    load("synonyms", EntitySynonymMapper) or EntitySynonymMapper(),
-                   meta["fallback_threshold"], meta["ambiguity_threshold"], load("selector", ResponseSelector))
+                   meta["fallback_threshold"], meta["ambiguity_threshold"], load("selector", ResponseSelector),
+                   load("person", PersonNameExtractor))
+
+
+def _wants_person_names(config: BotConfig) -> bool:
+    """spaCy's PERSON, asked for by ``SpacyEntityExtractor`` (all of spaCy's dimensions when none are listed)."""
+    component = config.component("SpacyEntityExtractor")
+    return component is not None and PERSON in (component.get("dimensions") or [PERSON])
 
 
 def _builtin_extractor(config: BotConfig) -> BuiltinEntityExtractor | None:
