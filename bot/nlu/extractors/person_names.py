@@ -4,12 +4,13 @@ Rasa bots put ``SpacyEntityExtractor`` with ``dimensions: [PERSON]`` in their
 pipeline and never annotate a person in their examples, so a trained tagger has
 nothing to learn from; and no spaCy model can be fetched here. What callers
 say in those turns is mostly a bare first name ("lisa", "to John Smith"), which
-a gazetteer finds reliably: the first names of the US census (1990, about 5,000
-names, public domain) as shipped by the ``names`` package, optionally followed
-by a census surname.
+a gazetteer finds reliably: the first names of the US census (1990, public
+domain) as shipped by the ``names`` package, optionally followed by a census
+surname. Only names borne by at least 1 in 20,000 people count (about 2,400
+names): the rarer ones are mostly words ("Ok", "January").
 
-Many census names are also words ("will", "may", "bill", "chase"). Stop words
-are never names, and the bot's own examples say which other words mean
+Many census names are also words ("will", "may", "bill", "chase"). Stop words,
+month and weekday names are never names, and the bot's own examples say which other words mean
 something else in this bot: a word written in lower case inside a sentence,
 or annotated as another entity, is not a name unless the examples also
 capitalise it inside a sentence or annotate it as a PERSON ("pay my bill" vs.
@@ -26,6 +27,9 @@ from typing import Iterable
 from bot.nlu.entities import Entity, read_json, write_json
 
 PERSON = "PERSON"
+MIN_FIRST_NAME_PERCENT = 0.005  # of the census population
+CALENDAR_WORDS = frozenset("january february march april may june july august september october november december "
+                           "monday tuesday wednesday thursday friday saturday sunday".split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
@@ -36,17 +40,19 @@ def census_names() -> tuple[frozenset[str], frozenset[str]]:
 
     folder = Path(names.__file__).parent
 
-    def read(*files: str) -> frozenset[str]:
-        return frozenset(line.split()[0].lower() for file in files
-                         for line in (folder / file).read_text().splitlines() if line.strip())
+    def read(*files: str, min_percent: float = 0.0) -> frozenset[str]:
+        rows = (line.split() for file in files for line in (folder / file).read_text().splitlines() if line.strip())
+        return frozenset(row[0].lower() for row in rows if float(row[1]) >= min_percent)
 
-    return read("dist.female.first", "dist.male.first"), read("dist.all.last")
+    return (read("dist.female.first", "dist.male.first", min_percent=MIN_FIRST_NAME_PERCENT),
+            read("dist.all.last"))
 
 
-def _stop_words() -> frozenset[str]:
+@lru_cache(maxsize=1)
+def _never_names() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS)
+    return frozenset(ENGLISH_STOP_WORDS) | CALENDAR_WORDS
 
 
 class PersonNameExtractor:
@@ -73,7 +79,7 @@ class PersonNameExtractor:
 
     def _is_name(self, word: str, names: frozenset[str]) -> bool:
         lowered = word.lower()
-        return len(lowered) > 1 and lowered in names and lowered not in self.words and lowered not in _stop_words()
+        return len(lowered) > 1 and lowered in names and lowered not in self.words and lowered not in _never_names()
 
     def extract(self, text: str) -> list[Entity]:
         first, surnames = census_names()
