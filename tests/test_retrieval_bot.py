@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.core.actions.custom import ChainedActionRunner, InProcessActionRunner
+from bot.core.actions.custom import ChainedActionRunner, HttpActionRunner, InProcessActionRunner
 from bot.model_archive import load, train
 from bot.testing.action_check import ActionChecker
 from bot.testing.story_test import StoryTester, load_test_stories
@@ -19,6 +21,7 @@ from bot.training_data.project import load_project
 from bot.validation import validate_project
 from helpline.app import build_app
 from tests.conftest import ROOT
+from tests.test_action_server_protocol import free_port
 
 FAQ_BOT = ROOT / "tests" / "bots" / "faq_bot"
 ANSWERS = {
@@ -87,11 +90,40 @@ def test_the_faq_bot_validates_without_findings():
     assert report.errors == [] and report.warnings == [], str(report)
 
 
-def _tester(archive: Path, packages: list[str]) -> StoryTester:
+def _tester(archive: Path, packages: list[str], action_server: str | None = None) -> StoryTester:
     model = load(archive)
     project = load_project(FAQ_BOT)
-    checker = ActionChecker(model.domain, ChainedActionRunner([InProcessActionRunner(packages, FAQ_BOT)]))
+    runners = [InProcessActionRunner(packages, FAQ_BOT), *([HttpActionRunner(action_server)] if action_server else [])]
+    checker = ActionChecker(model.domain, ChainedActionRunner(runners))
     return StoryTester(model.domain, model.ensemble, model.interpreter, project.data.nlu.entity_names, checker)
+
+
+@pytest.fixture(scope="module")
+def faq_action_server():
+    """rasa-sdk's own action server with the bot's actions, started from the bot's folder as Rasa users do."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "faq_bot_actions", "--port", str(port)],
+                              cwd=FAQ_BOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail("rasa-sdk action server did not start")
+    yield f"http://127.0.0.1:{port}/webhook"
+    server.terminate()
+    server.wait(timeout=20)
+
+
+def test_custom_actions_run_on_the_action_server_when_testing(faq_archive, faq_action_server):
+    tester = _tester(faq_archive, [], faq_action_server)
+    report = tester.run(load_test_stories(load_project(FAQ_BOT).test_story_files()))
+    tester.actions.close()
+    assert report.passed == len(report.results) == 3, [r.describe() for r in report.results]
 
 
 def test_test_stories_pass_with_actions_run_for_real(faq_archive):

@@ -10,12 +10,12 @@ surname. Only names borne by at least 1 in 20,000 people count (about 2,400
 names): the rarer ones are mostly words ("Ok", "January").
 
 Many census names are also words ("will", "may", "bill", "chase"). Stop words,
-month and weekday names are never names, and the bot's own examples say which other words mean
-something else in this bot: a word written in lower case inside a sentence,
-or annotated as another entity, is not a name unless the examples also
-capitalise it inside a sentence or annotate it as a PERSON ("pay my bill" vs.
-"Lisa Macintyre", "pay [Lisa](PERSON)"). The same words never extend a name
-as its surname ("send lisa money").
+month and weekday names are never names, and the bot's own examples say which
+other words mean something else in this bot: a word written in lower case
+inside a sentence, or annotated as another entity, is not a name unless the
+examples also capitalise it inside a sentence or annotate it as a PERSON ("pay
+my bill" vs. "Lisa Macintyre", "pay [Lisa](PERSON)"). The same words never
+extend a name as its surname ("send lisa money").
 """
 from __future__ import annotations
 
