@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Callable
 
 from aiohttp import web
 
@@ -25,6 +26,7 @@ from bot.crm.sqlite_directory import SqliteDirectory
 from bot.knowledge.base import KnowledgeBase
 from bot.model_archive import fingerprint, latest_archive, load, read_manifest, train
 from bot.training_data.project import BotProject, load_project
+from bot.validation import ValidationReport, require_valid
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
 from helpline.security.install import install_security
@@ -35,8 +37,15 @@ from voice_gateway.auth import twilio_verifier, voice_token_verifier
 logger = logging.getLogger(__name__)
 
 
-def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: None) -> Path:
-    """The newest archive trained on the current content, training one if there is none."""
+def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: None,
+                 report_to: Callable[[ValidationReport], None] = lambda _: None) -> Path:
+    """The newest archive trained on the current content, training one if there is none.
+
+    The content is validated first, whether or not a model for it exists: invalid content raises
+    :class:`ValidationFailed` (what ``train`` refuses, ``test``, ``run`` and ``shell`` refuse too);
+    ``report_to`` gets the report (warnings) of valid content.
+    """
+    report_to(require_valid(project))
     archive = latest_archive(settings.models_dir)
     if archive is not None and read_manifest(archive).get("fingerprint") == fingerprint(project):
         return archive
@@ -51,14 +60,19 @@ def configure_crm(settings: Settings) -> None:
         bot.crm.configure(SqliteDirectory(settings.data_dir / "crm.sqlite3"))
 
 
-def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | None = None,
-                    escalation: EscalationPolicy | None = None) -> MessageProcessor:
-    runners = [InProcessActionRunner(settings.action_packages)]
+def build_action_runner(settings: Settings) -> ChainedActionRunner:
+    """The bot's custom actions: its in-process packages, then the action server of ``endpoints.yml``."""
+    runners = [InProcessActionRunner(settings.action_packages, settings.project)]
     if settings.action_endpoint:
         runners.append(HttpActionRunner(settings.action_endpoint))
+    return ChainedActionRunner(runners)
+
+
+def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | None = None,
+                    escalation: EscalationPolicy | None = None) -> MessageProcessor:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = create_tracker_store(settings.tracker_store, settings.data_dir)
-    return MessageProcessor(model, store, ChainedActionRunner(runners), handoff or RecordingHandoffPort(),
+    return MessageProcessor(model, store, build_action_runner(settings), handoff or RecordingHandoffPort(),
                             settings.sensitive_slots, escalation=escalation)
 
 
