@@ -15,7 +15,8 @@ from bot.training_data.domain import load_domain
 from bot.training_data.project import load_project
 from bot.training_data.rasa2 import Rasa2ProjectError
 from bot.validation import validate_project
-from tests.conftest import RASA_BOTS, ROOT
+from tests.conftest import ROOT
+from tests.needs import rasa_bot
 
 
 def helpline(*args, env_extra=None):
@@ -127,7 +128,7 @@ def test_invalid_content_is_refused_the_same_way_by_every_command(command, tmp_p
 
 @pytest.fixture
 def financial_demo_examples():
-    bot = RASA_BOTS / "financial-demo"
+    bot = rasa_bot("financial-demo")
     if not bot.exists():
         if os.environ.get("HELPLINE_REQUIRE_DATA") == "1":
             pytest.fail(f"{bot} is missing")

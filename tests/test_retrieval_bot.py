@@ -20,6 +20,7 @@ from bot.testing.story_test import StoryTester, load_test_stories
 from bot.training_data.project import load_project
 from bot.validation import validate_project
 from helpline.app import build_app
+from tests.auth_support import use_api_token
 from tests.conftest import ROOT
 from tests.test_action_server_protocol import free_port
 
@@ -42,9 +43,10 @@ def faq_archive(tmp_path_factory) -> Path:
 @pytest.fixture
 def faq_client(faq_archive, tmp_path, monkeypatch):
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path))
+    headers = use_api_token(monkeypatch)  # /model/parse needs an editor (or the API token)
 
     async def start():
-        client = TestClient(TestServer(build_app(FAQ_BOT, faq_archive)))
+        client = TestClient(TestServer(build_app(FAQ_BOT, faq_archive)), headers=headers)
         await client.start_server()
         return client
 
