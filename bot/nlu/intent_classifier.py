@@ -30,21 +30,20 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.nlu.ngrams import IDF_FILE, VOCABULARY_FILE, NgramFeatures
 from bot.nlu.embedder import SentenceEmbedder, fast_tokenizer, get_embedder, model_name, resolve_threads
 from bot.nlu.onnx_graphs import cache_file, export_graph, open_session, read_cached, store_graph
 
 Progress = Callable[[str, int, int], None]
-FORMAT_VERSION = 1
-ARTIFACTS = ("meta.json", "top_layers.npz", "heads.npz", "tfidf.joblib")
+FORMAT_VERSION = 2
+ARTIFACTS = ("meta.json", "top_layers.npz", "heads.npz", VOCABULARY_FILE, IDF_FILE)
 ENCODE_BATCH = 64
 
 
@@ -215,21 +214,6 @@ def _torch_csr(matrix: sp.csr_matrix) -> torch.Tensor:
                                        torch.from_numpy(matrix.data.astype(np.float32)), matrix.shape)
 
 
-class _NgramFeatures:
-    """Word uni/bi-grams and within-word character 2-5-grams, tf-idf weighted."""
-
-    def __init__(self):
-        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-                                     dtype=np.float32)
-
-    def fit_transform(self, texts: list[str]) -> sp.csr_matrix:
-        return sp.hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)], format="csr")
-
-    def transform(self, texts: list[str]) -> sp.csr_matrix:
-        return sp.hstack([self.words.transform(texts), self.chars.transform(texts)], format="csr")
-
-
 # --- the classifier ------------------------------------------------------------------------------
 
 class IntentClassifier:
@@ -241,7 +225,7 @@ class IntentClassifier:
         self.labels: list[str] = []
         self._top: torch.nn.ModuleList | None = None
         self._heads: dict[str, np.ndarray] = {}
-        self._ngrams: _NgramFeatures | None = None
+        self._ngrams: NgramFeatures | None = None
         self._graph: bytes | None = None
         self._session = None
         self._serving_tokenizer = None
@@ -281,7 +265,7 @@ class IntentClassifier:
         report("intent classifier: linear model", 0, 2)
         probe = _fit_softmax_regression(None, tuned_features, y, len(self.labels), self.config.probe_c,
                                         self.config.linear_max_iter)
-        self._ngrams = _NgramFeatures()
+        self._ngrams = NgramFeatures()
         linear = _fit_softmax_regression(self._ngrams.fit_transform(texts), linear_features, y, len(self.labels),
                                          self.config.linear_c, self.config.linear_max_iter)
         report("intent classifier: linear model", 2, 2)
@@ -385,7 +369,7 @@ class IntentClassifier:
     # --- persistence -------------------------------------------------------------------------
 
     def persist(self, directory: Path) -> None:
-        """Write json/npz/joblib artifacts (top-layer weights, heads, tf-idf vocabularies)."""
+        """Write JSON/npz artifacts only (top-layer weights, heads, n-gram vocabularies): no pickle."""
         if self._top is None or self._graph is None:
             raise RuntimeError("only a freshly trained intent classifier can be persisted")
         directory = Path(directory)
@@ -396,7 +380,7 @@ class IntentClassifier:
         np.savez(directory / "top_layers.npz",
                  **{k: v.detach().numpy() for k, v in self._top.state_dict().items()})
         np.savez(directory / "heads.npz", **self._heads)
-        joblib.dump(self._ngrams, directory / "tfidf.joblib")
+        self._ngrams.save(directory)
         store_graph(_graph_cache_file(directory), self._graph)
 
     @classmethod
@@ -415,9 +399,9 @@ class IntentClassifier:
         if meta["embedder"] != expected:
             raise ValueError(f"intent classifier in {directory} was trained on {meta['embedder']}, not {expected}")
         classifier.labels = list(meta["labels"])
-        with np.load(directory / "heads.npz") as heads:
+        with np.load(directory / "heads.npz", allow_pickle=False) as heads:
             classifier._heads = {k: heads[k] for k in heads.files}
-        classifier._ngrams = joblib.load(directory / "tfidf.joblib")
+        classifier._ngrams = NgramFeatures.load(directory)
         cached = _graph_cache_file(directory)
         graph = read_cached(cached)
         if graph is None:
@@ -430,7 +414,7 @@ class IntentClassifier:
         """The base model with the saved top layers, for exporting the graph."""
         transformer = self.embedder.transformer
         top = copy.deepcopy(transformer.encoder.layer[-self.config.trainable_layers:])
-        with np.load(directory / "top_layers.npz") as weights:
+        with np.load(directory / "top_layers.npz", allow_pickle=False) as weights:
             top.load_state_dict({k: torch.from_numpy(weights[k]) for k in weights.files})
         top.requires_grad_(False)
         return _Encoder(transformer, top, self.config.linear_layers)
