@@ -1,6 +1,8 @@
 """The intent classifier on a tiny inline bot: real MiniLM model, a few seconds of training."""
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.nlu.intent_classifier import IntentClassifier
@@ -67,6 +69,19 @@ def test_persist_load_round_trip(classifier, tmp_path: Path):
         assert loaded.predict(text) == classifier.predict(text)
 
 
+def test_persisted_model_is_data_only(classifier, tmp_path: Path):
+    """JSON and npz files whose arrays load without pickle: loading a model runs no code from it."""
+    classifier.persist(tmp_path / "model")
+    files = sorted((tmp_path / "model").iterdir())
+    assert {f.suffix for f in files} == {".json", ".npz"}, files
+    for file in files:
+        if file.suffix == ".npz":
+            with np.load(file, allow_pickle=False) as arrays:
+                assert all(arrays[name].dtype != object for name in arrays.files)
+        else:
+            json.loads(file.read_text())
+
+
 def test_load_from_empty_directory_fails_clearly(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="no trained intent classifier"):
         IntentClassifier.load(tmp_path)
@@ -77,3 +92,5 @@ def test_rejects_single_intent_and_unknown_options():
         IntentClassifier().train(["hi", "hello"], ["greet", "greet"])
     with pytest.raises(TypeError, match="unknown IntentClassifier options"):
         IntentClassifier(learning_rat=1e-3)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        IntentClassifier(precision="float16")
