@@ -22,6 +22,7 @@ Writes ``bench/results/nlu_oos.json``. Data is read from ``../shared/data``.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -73,12 +74,15 @@ def choose_threshold(predicted: list[str], confidence: np.ndarray, gold: list[st
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-threads", type=int, help="torch threads for training (default: all cores)")
+    args = parser.parse_args()
     train_x, train_y = read_split("train")
     held = held_out_intents(train_y)
     kept = [i for i, label in enumerate(train_y) if label not in held]
     train_x, train_y = [train_x[i] for i in kept], [train_y[i] for i in kept]
     get_embedder()
-    classifier = IntentClassifier()
+    classifier = IntentClassifier(train_threads=args.train_threads)
     progress = StageProgress()
     started = time.perf_counter()
     classifier.train(train_x, train_y, progress=progress)
@@ -94,7 +98,8 @@ def main() -> None:
               "valid": {k: round(v, 4) for k, v in valid.items()}, "held_out_intents": held,
               "n_train": len(train_x), "n_test_in_scope": sum(label != OOS for label in split["test"][2]),
               "n_test_oos": sum(label == OOS for label in split["test"][2]), "train_seconds": round(train_seconds, 1),
-              "command": "python bench/nlu_oos.py"}
+              "command": "python bench/nlu_oos.py"
+              + (f" --train-threads {args.train_threads}" if args.train_threads else "")}
     path = write_result("nlu_oos.json", result)
     print(f"threshold {threshold} (chosen on valid: {valid})")
     print(f"test: {test}")

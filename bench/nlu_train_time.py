@@ -12,7 +12,8 @@ two-intent stories. Then it loads, validates and trains the project the way
 `helpline train` does, in this process, and reports each stage's seconds.
 Because the 2-core box is shared, it also reports how busy the box was with
 other work during the run (average cores used by other processes, from
-/proc/stat less this process's CPU time). Writes ``bench/results/nlu_train_time.json``.
+/proc/stat less this process's CPU time) and the CPU seconds training used
+(on an idle box the wall time is about that divided by the threads in use). Writes ``bench/results/nlu_train_time.json``.
 """
 from __future__ import annotations
 
@@ -93,7 +94,10 @@ def write_project(folder: Path, examples: dict[str, list[str]]) -> None:
     intents = sorted(examples)
     rng = np.random.default_rng(SEED)
     (folder / "data").mkdir(parents=True)
-    dump = lambda path, data: (folder / path).write_text(yaml.safe_dump(data, sort_keys=False, width=1000))  # noqa: E731
+
+    def dump(path: str, data: dict) -> None:
+        (folder / path).write_text(yaml.safe_dump(data, sort_keys=False, width=1000))
+
     dump("config.yml", {"recipe": "default.v1", "language": "en", "pipeline": PIPELINE, "policies": POLICIES})
     dump("domain.yml", {"version": "3.1", "intents": intents,
                         "responses": {f"utter_{i}": [{"text": f"Answer about {i.replace('_', ' ')}."}]
@@ -148,20 +152,22 @@ def main() -> None:
         project = load_project(folder)
         report = validate_project(project)
         validate = time.perf_counter() - started
-        stages: dict[str, list[float]] = {}
+        stages: dict[str, float] = {}  # when each stage was first reported
 
         def progress(stage: str, done: int, total: int) -> None:
-            now = time.perf_counter() - started
-            stages.setdefault(stage.split(":")[0] if stage.startswith("dialogue") else stage, [now, now])[1] = now
+            stages.setdefault(stage.split(":")[0] if stage.startswith("dialogue") else stage,
+                              time.perf_counter() - started)
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _own_cpu_seconds()
         train(project, folder / "models", progress)
         train_seconds = time.perf_counter() - started
+        train_cpu_seconds = _own_cpu_seconds() - cpu_started
         other_cores = load.stop()
     names = list(stages)
-    stage_seconds = {name: round((stages[names[i + 1]][0] if i + 1 < len(names) else train_seconds)
-                                 - stages[name][0], 1) for i, name in enumerate(names) if name != "done"}
-    result = {"train_seconds": round(train_seconds, 1), "validate_seconds": round(validate, 1),
+    ends = [*(stages[name] for name in names[1:]), train_seconds]
+    stage_seconds = {name: round(end - stages[name], 1) for name, end in zip(names, ends) if name != "done"}
+    result = {"train_seconds": round(train_seconds, 1), "train_cpu_seconds": round(train_cpu_seconds, 1),
+              "validate_seconds": round(validate, 1),
               "total_seconds": round(train_seconds + validate, 1), "model_load_seconds": round(model_load, 1),
               "stages": stage_seconds, "intents": len(examples), "examples": sum(map(len, examples.values())),
               "validation_errors": len(report.errors), "other_load_cores": other_cores,
