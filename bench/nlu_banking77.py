@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import SHARED_DATA, write_result  # noqa: E402
-from bot.nlu.embedder import get_embedder  # noqa: E402
+from bot.nlu.embedder import get_embedder, resolve_train_threads  # noqa: E402
 from bot.nlu.intent_classifier import IntentClassifier  # noqa: E402
 from bot.progress import StageProgress  # noqa: E402
 
@@ -84,7 +83,7 @@ def run(shots: str, valid: bool, train_threads: int | None = None) -> dict:
             "macro_f1": round(float(f1_score(test_y, predicted, average="macro")), 4),
             "train_seconds": round(train_seconds, 1), "parse_p50_ms": round(p50, 2), "parse_p95_ms": round(p95, 2),
             "n_train": len(train_x), "n_test": len(test_x), "eval_split": "valid" if valid else "test",
-            "train_threads": classifier.config.train_threads or os.cpu_count(),
+            "train_threads": resolve_train_threads(classifier.config.train_threads),
             "command": "python bench/nlu_banking77.py --shots " + shots + (" --valid" if valid else "")
             + (f" --train-threads {train_threads}" if train_threads else "")}
 

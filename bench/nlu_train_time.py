@@ -9,7 +9,8 @@ intents (each thread's question and its user-written rephrasings), and, to
 reach 15,000 examples, polite variants ("hi, ...", "..., thanks") of BANKING77
 examples. The domain has a response per intent, one rule per intent and 150
 two-intent stories. Then it loads, validates and trains the project the way
-`helpline train` does, in this process, and reports each stage's seconds.
+`helpline train` does, in this process, and reports each stage's seconds
+(training threads: every core, or ``$HELPLINE_TRAIN_THREADS``).
 Because the 2-core box is shared, it also reports how busy the box was with
 other work during the run (average cores used by other processes, from
 /proc/stat less this process's CPU time) and the CPU seconds training used
@@ -35,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import SHARED_DATA, write_result  # noqa: E402
 from bot.model_archive import train  # noqa: E402
-from bot.nlu.embedder import get_embedder  # noqa: E402
+from bot.nlu.embedder import get_embedder, resolve_train_threads  # noqa: E402
 from bot.training_data.project import load_project  # noqa: E402
 from bot.validation import validate_project  # noqa: E402
 
@@ -155,8 +156,10 @@ def main() -> None:
         stages: dict[str, float] = {}  # when each stage was first reported
 
         def progress(stage: str, done: int, total: int) -> None:
-            stages.setdefault(stage.split(":")[0] if stage.startswith("dialogue") else stage,
-                              time.perf_counter() - started)
+            name = stage.split(":")[0] if stage.startswith("dialogue") else stage
+            if name not in stages:
+                stages[name] = time.perf_counter() - started
+                print(f"{stages[name]:7.1f} s  {name}", file=sys.stderr, flush=True)
 
         started, cpu_started = time.perf_counter(), _own_cpu_seconds()
         train(project, folder / "models", progress)
@@ -171,6 +174,7 @@ def main() -> None:
               "total_seconds": round(train_seconds + validate, 1), "model_load_seconds": round(model_load, 1),
               "stages": stage_seconds, "intents": len(examples), "examples": sum(map(len, examples.values())),
               "validation_errors": len(report.errors), "other_load_cores": other_cores,
+              "train_threads": resolve_train_threads(),
               "command": "python bench/nlu_train_time.py"}
     path = write_result("nlu_train_time.json", result)
     print(json.dumps(result, indent=2))

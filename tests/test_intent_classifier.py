@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.nlu.embedder import TRAIN_THREADS_ENV, resolve_train_threads
 from bot.nlu.intent_classifier import IntentClassifier
 
 TRAINING = {
@@ -94,3 +95,16 @@ def test_rejects_single_intent_and_unknown_options():
         IntentClassifier(learning_rat=1e-3)
     with pytest.raises(ValueError, match="precision must be one of"):
         IntentClassifier(precision="float16")
+
+
+def test_training_threads_from_argument_environment_or_cores(monkeypatch):
+    monkeypatch.delenv(TRAIN_THREADS_ENV, raising=False)
+    assert resolve_train_threads() >= 1
+    assert resolve_train_threads(3) == 3
+    monkeypatch.setenv(TRAIN_THREADS_ENV, "1")
+    assert resolve_train_threads() == 1
+    monkeypatch.setenv(TRAIN_THREADS_ENV, "two")
+    with pytest.raises(ValueError, match=TRAIN_THREADS_ENV):
+        resolve_train_threads()
+    with pytest.raises(ValueError, match=">= 1"):
+        resolve_train_threads(0)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
@@ -42,7 +41,8 @@ import torch
 import torch.nn.functional as F
 from scipy.special import softmax
 
-from bot.nlu.embedder import SentenceEmbedder, fast_tokenizer, get_embedder, model_name, resolve_threads
+from bot.nlu.embedder import (SentenceEmbedder, fast_tokenizer, get_embedder, model_name, resolve_threads,
+                               resolve_train_threads)
 from bot.nlu.fine_tuning import intent_batches, length_batches, pad, supervised_contrastive_loss
 from bot.nlu.ngrams import IDF_FILE, VOCABULARY_FILE, NgramFeatures
 from bot.nlu.onnx_graphs import cache_file, export_graph, open_session, read_cached, store_graph
@@ -241,7 +241,7 @@ class IntentClassifier:
         self._ensemble_weight = (self.config.few_shot_ensemble_weight if self.config.few_shot(len(texts))
                                  else self.config.ensemble_weight)
         previous_threads = torch.get_num_threads()
-        torch.set_num_threads(self.config.train_threads or os.cpu_count() or 1)
+        torch.set_num_threads(resolve_train_threads(self.config.train_threads))
         try:
             self._train(list(texts), y, report)
         finally:
