@@ -14,7 +14,8 @@ two-intent stories. Then it loads, validates and trains the project the way
 Because the 2-core box is shared, it also reports how busy the box was with
 other work during the run (average cores used by other processes, from
 /proc/stat less this process's CPU time) and the CPU seconds training used
-(on an idle box the wall time is about that divided by the threads in use). Writes ``bench/results/nlu_train_time.json``.
+(with one thread, about the wall time the same run takes on an idle core).
+Writes ``bench/results/nlu_train_time.json``.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import SHARED_DATA, write_result  # noqa: E402
 from bot.model_archive import train  # noqa: E402
-from bot.nlu.embedder import get_embedder, resolve_train_threads  # noqa: E402
+from bot.nlu.embedder import TRAIN_THREADS_ENV, get_embedder, resolve_train_threads  # noqa: E402
 from bot.training_data.project import load_project  # noqa: E402
 from bot.validation import validate_project  # noqa: E402
 
@@ -175,7 +176,8 @@ def main() -> None:
               "stages": stage_seconds, "intents": len(examples), "examples": sum(map(len, examples.values())),
               "validation_errors": len(report.errors), "other_load_cores": other_cores,
               "train_threads": resolve_train_threads(),
-              "command": "python bench/nlu_train_time.py"}
+              "command": (f"{TRAIN_THREADS_ENV}={os.environ[TRAIN_THREADS_ENV]} " if os.environ.get(TRAIN_THREADS_ENV)
+                          else "") + "python bench/nlu_train_time.py"}
     path = write_result("nlu_train_time.json", result)
     print(json.dumps(result, indent=2))
     print(f"wrote {path}")
