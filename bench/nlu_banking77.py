@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import SHARED_DATA, write_result  # noqa: E402
-from bot.nlu.embedder import get_embedder  # noqa: E402
+from bot.nlu.embedder import get_embedder, resolve_train_threads  # noqa: E402
 from bot.nlu.intent_classifier import IntentClassifier  # noqa: E402
 from bot.progress import StageProgress  # noqa: E402
 
@@ -68,10 +68,10 @@ def parse_latency(classifier: IntentClassifier, texts: list[str]) -> tuple[float
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
-def run(shots: str, valid: bool) -> dict:
+def run(shots: str, valid: bool, train_threads: int | None = None) -> dict:
     train_x, train_y, test_x, test_y = load_data(shots, valid)
     get_embedder()  # model loading is a process start-up cost, not training
-    classifier = IntentClassifier()
+    classifier = IntentClassifier(train_threads=train_threads)
     progress = StageProgress()
     start = time.perf_counter()
     classifier.train(train_x, train_y, progress=progress)
@@ -83,18 +83,22 @@ def run(shots: str, valid: bool) -> dict:
             "macro_f1": round(float(f1_score(test_y, predicted, average="macro")), 4),
             "train_seconds": round(train_seconds, 1), "parse_p50_ms": round(p50, 2), "parse_p95_ms": round(p95, 2),
             "n_train": len(train_x), "n_test": len(test_x), "eval_split": "valid" if valid else "test",
-            "command": "python bench/nlu_banking77.py --shots " + shots + (" --valid" if valid else "")}
+            "train_threads": resolve_train_threads(classifier.config.train_threads),
+            "command": "python bench/nlu_banking77.py --shots " + shots + (" --valid" if valid else "")
+            + (f" --train-threads {train_threads}" if train_threads else "")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", choices=["full", "10", "both"], default="both")
     parser.add_argument("--valid", action="store_true", help="evaluate on the DNNC valid split (tuning)")
+    parser.add_argument("--train-threads", type=int, help="torch threads for training (default: all cores; "
+                        "1 is much faster on a box other work keeps busy)")
     args = parser.parse_args()
     print("| setting | accuracy | macro-F1 | train s | parse p50 ms | parse p95 ms |")
     print("|---|---|---|---|---|---|")
     for shots in (["full", "10"] if args.shots == "both" else [args.shots]):
-        result = run(shots, args.valid)
+        result = run(shots, args.valid, args.train_threads)
         if not args.valid:
             write_result("nlu_banking77.json" if shots == "full" else "nlu_banking77_10shot.json", result)
         setting = f"BANKING77 {'full' if shots == 'full' else '10-shot'} ({result['eval_split']})"

@@ -1,8 +1,11 @@
 """The intent classifier on a tiny inline bot: real MiniLM model, a few seconds of training."""
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from bot.nlu.embedder import TRAIN_THREADS_ENV, resolve_train_threads
 from bot.nlu.intent_classifier import IntentClassifier
 
 TRAINING = {
@@ -67,6 +70,19 @@ def test_persist_load_round_trip(classifier, tmp_path: Path):
         assert loaded.predict(text) == classifier.predict(text)
 
 
+def test_persisted_model_is_data_only(classifier, tmp_path: Path):
+    """JSON and npz files whose arrays load without pickle: loading a model runs no code from it."""
+    classifier.persist(tmp_path / "model")
+    files = sorted((tmp_path / "model").iterdir())
+    assert {f.suffix for f in files} == {".json", ".npz"}, files
+    for file in files:
+        if file.suffix == ".npz":
+            with np.load(file, allow_pickle=False) as arrays:
+                assert all(arrays[name].dtype != object for name in arrays.files)
+        else:
+            json.loads(file.read_text())
+
+
 def test_load_from_empty_directory_fails_clearly(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="no trained intent classifier"):
         IntentClassifier.load(tmp_path)
@@ -77,3 +93,18 @@ def test_rejects_single_intent_and_unknown_options():
         IntentClassifier().train(["hi", "hello"], ["greet", "greet"])
     with pytest.raises(TypeError, match="unknown IntentClassifier options"):
         IntentClassifier(learning_rat=1e-3)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        IntentClassifier(precision="float16")
+
+
+def test_training_threads_from_argument_environment_or_cores(monkeypatch):
+    monkeypatch.delenv(TRAIN_THREADS_ENV, raising=False)
+    assert resolve_train_threads() >= 1
+    assert resolve_train_threads(3) == 3
+    monkeypatch.setenv(TRAIN_THREADS_ENV, "1")
+    assert resolve_train_threads() == 1
+    monkeypatch.setenv(TRAIN_THREADS_ENV, "two")
+    with pytest.raises(ValueError, match=TRAIN_THREADS_ENV):
+        resolve_train_threads()
+    with pytest.raises(ValueError, match=">= 1"):
+        resolve_train_threads(0)

@@ -13,39 +13,54 @@ Why this design (BANKING77, 2-core CPU; see ``bench/nlu_banking77.py``):
   Averaging the two models' probabilities beats either alone, and both are
   trained with regularisation (label smoothing / L2), which keeps the averaged
   probabilities usable for the NLU fallback threshold.
+* Small training sets (a Rasa bot's usual 10-30 examples per intent) also get
+  a supervised contrastive loss on intent-grouped batches while the top layer is
+  tuned (see ``bot/nlu/fine_tuning.py``): examples of one intent are pulled
+  together, which cross-entropy alone does poorly from ten examples.
+* Training runs its matmuls in bfloat16 where the CPU has native kernels
+  (AVX-512 BF16/AMX; ``precision``): about twice as fast, same accuracy on
+  BANKING77. Serving stays float32.
 * Inference runs the encoder through ONNX Runtime on one thread: about twice as
   fast as eager PyTorch for single short sentences. Persisted models stay small
-  (a few MB, no pickled torch objects): the graph is exported once from the
-  bundled base model plus the saved top-layer weights and cached outside the
-  archive, so a server start neither exports nor loads sentence-transformers.
+  (a few MB) and hold data only (JSON and npz, no pickle): the graph is exported
+  once from the bundled base model plus the saved top-layer weights and cached
+  outside the archive, so a server start neither exports nor loads
+  sentence-transformers.
 """
 from __future__ import annotations
 
 import copy
 import json
 import math
-import os
-import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
-import joblib
 import numpy as np
-import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from scipy.optimize import minimize
-from scipy.special import log_softmax, softmax
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy.special import softmax
 
-from bot.nlu.embedder import SentenceEmbedder, fast_tokenizer, get_embedder, model_name, resolve_threads
+from bot.nlu.embedder import (SentenceEmbedder, fast_tokenizer, get_embedder, model_name, resolve_threads,
+                               resolve_train_threads)
+from bot.nlu.fine_tuning import intent_batches, length_batches, pad, supervised_contrastive_loss
+from bot.nlu.ngrams import IDF_FILE, VOCABULARY_FILE, NgramFeatures
 from bot.nlu.onnx_graphs import cache_file, export_graph, open_session, read_cached, store_graph
+from bot.nlu.softmax_regression import fit_softmax_regression
 
 Progress = Callable[[str, int, int], None]
-FORMAT_VERSION = 1
-ARTIFACTS = ("meta.json", "top_layers.npz", "heads.npz", "tfidf.joblib")
+FORMAT_VERSION = 2
+ARTIFACTS = ("meta.json", "top_layers.npz", "heads.npz", VOCABULARY_FILE, IDF_FILE)
 ENCODE_BATCH = 64
+PRECISIONS = ("auto", "bfloat16", "float32")
+
+
+def _bf16_supported() -> bool:
+    """Whether oneDNN has native bfloat16 kernels here (AVX-512 BF16 or AMX); emulated bf16 is slower."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,14 @@ class ClassifierConfig:
     epochs beat two (94.3 vs 94.0 %), 50 L-BFGS iterations matched 100 at half
     the cost, and tuning two layers or a higher learning rate did not help the
     10-shot setting.
+
+    Training sets of up to ``few_shot_max_examples`` are tuned with the
+    supervised contrastive loss added (``contrastive_*``) and weighted
+    ``few_shot_ensemble_weight`` instead of ``ensemble_weight`` in the ensemble.
+    On 10-shot valid that took accuracy from 85.8 to 86.9 % (0.5 of the loss;
+    a weight of 1.0, two tuned layers, or twice the steps did no better); the
+    tuned head then deserves the larger share (0.6 beat 0.5 in every variant).
+    Large sets keep plain cross-entropy, which full-data valid was tuned with.
     """
 
     trainable_layers: int = 1
@@ -79,6 +102,17 @@ class ClassifierConfig:
     max_length: int = 128
     seed: int = 13
     train_threads: int | None = None
+    precision: str = "auto"
+    few_shot_max_examples: int = 3000
+    few_shot_ensemble_weight: float = 0.6
+    contrastive_weight: float = 0.5
+    contrastive_temperature: float = 0.1
+    contrastive_group: int = 4
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"IntentClassifier precision must be one of {', '.join(PRECISIONS)}, "
+                             f"got {self.precision!r}")
 
     @classmethod
     def from_dict(cls, values: dict) -> "ClassifierConfig":
@@ -90,6 +124,10 @@ class ClassifierConfig:
         if "linear_layers" in values:
             values["linear_layers"] = tuple(values["linear_layers"])
         return cls(**values)
+
+    def few_shot(self, n_examples: int) -> bool:
+        """Whether a training set this size is tuned and weighted the few-shot way."""
+        return n_examples <= self.few_shot_max_examples
 
     def epochs_for(self, n_examples: int) -> int:
         if self.epochs is not None:
@@ -166,70 +204,6 @@ def _graph_cache_file(directory: Path) -> Path:
                                                      for name in ("meta.json", "top_layers.npz"))])
 
 
-# --- linear models -------------------------------------------------------------------------------
-
-def _fit_softmax_regression(sparse: sp.csr_matrix | None, dense: np.ndarray, y: np.ndarray, n_classes: int,
-                            c: float, max_iter: int) -> dict[str, np.ndarray]:
-    """Multinomial logistic regression (L2 penalty ||W||^2 / 2C, like sklearn) fitted by L-BFGS.
-
-    Hand-rolled so the dense embedding block stays a dense BLAS matmul and the
-    tf-idf block a torch CSR matmul: sklearn needs one stacked sparse matrix,
-    which made each iteration several times slower on BANKING77.
-    """
-    n, d_dense = dense.shape
-    d_sparse = 0 if sparse is None else sparse.shape[1]
-    onehot = np.eye(n_classes, dtype=np.float32)[y]
-    sparse_t = None if sparse is None else _torch_csr(sparse)
-    sparse_tt = None if sparse is None else _torch_csr(sparse.T.tocsr())
-    n_ws, n_wd = d_sparse * n_classes, d_dense * n_classes
-
-    def unpack(w: np.ndarray):
-        w = w.astype(np.float32)
-        return (w[:n_ws].reshape(d_sparse, n_classes), w[n_ws:n_ws + n_wd].reshape(d_dense, n_classes),
-                w[n_ws + n_wd:])
-
-    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
-        ws, wd, b = unpack(w)
-        logits = dense @ wd + b
-        if sparse_t is not None:
-            logits += (sparse_t @ torch.from_numpy(ws)).numpy()
-        logp = log_softmax(logits, axis=1)
-        residual = (np.exp(logp) - onehot) / n
-        loss = -(logp * onehot).sum() / n + ((ws * ws).sum() + (wd * wd).sum()) / (2 * c * n)
-        grad_ws = np.zeros((0,), np.float32) if sparse_t is None else \
-            ((sparse_tt @ torch.from_numpy(residual)).numpy() + ws / (c * n)).ravel()
-        grad = np.concatenate([grad_ws, (dense.T @ residual + wd / (c * n)).ravel(), residual.sum(0)])
-        return float(loss), grad.astype(np.float64)
-
-    result = minimize(objective, np.zeros(n_ws + n_wd + n_classes), jac=True, method="L-BFGS-B",
-                      options={"maxiter": max_iter})
-    ws, wd, b = unpack(result.x)
-    return {"sparse": ws, "dense": wd, "bias": b}
-
-
-def _torch_csr(matrix: sp.csr_matrix) -> torch.Tensor:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch flags sparse CSR as beta
-        return torch.sparse_csr_tensor(torch.from_numpy(matrix.indptr.astype(np.int64)),
-                                       torch.from_numpy(matrix.indices.astype(np.int64)),
-                                       torch.from_numpy(matrix.data.astype(np.float32)), matrix.shape)
-
-
-class _NgramFeatures:
-    """Word uni/bi-grams and within-word character 2-5-grams, tf-idf weighted."""
-
-    def __init__(self):
-        self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-                                     dtype=np.float32)
-
-    def fit_transform(self, texts: list[str]) -> sp.csr_matrix:
-        return sp.hstack([self.words.fit_transform(texts), self.chars.fit_transform(texts)], format="csr")
-
-    def transform(self, texts: list[str]) -> sp.csr_matrix:
-        return sp.hstack([self.words.transform(texts), self.chars.transform(texts)], format="csr")
-
-
 # --- the classifier ------------------------------------------------------------------------------
 
 class IntentClassifier:
@@ -241,10 +215,11 @@ class IntentClassifier:
         self.labels: list[str] = []
         self._top: torch.nn.ModuleList | None = None
         self._heads: dict[str, np.ndarray] = {}
-        self._ngrams: _NgramFeatures | None = None
+        self._ngrams: NgramFeatures | None = None
         self._graph: bytes | None = None
         self._session = None
         self._serving_tokenizer = None
+        self._ensemble_weight = self.config.ensemble_weight
 
     @property
     def embedder(self) -> SentenceEmbedder:
@@ -263,8 +238,10 @@ class IntentClassifier:
             raise ValueError("intent classification needs examples of at least two intents")
         report = progress or (lambda *_: None)
         y = np.array([self.labels.index(label) for label in labels])
+        self._ensemble_weight = (self.config.few_shot_ensemble_weight if self.config.few_shot(len(texts))
+                                 else self.config.ensemble_weight)
         previous_threads = torch.get_num_threads()
-        torch.set_num_threads(self.config.train_threads or os.cpu_count() or 1)
+        torch.set_num_threads(resolve_train_threads(self.config.train_threads))
         try:
             self._train(list(texts), y, report)
         finally:
@@ -279,10 +256,10 @@ class IntentClassifier:
         encoder = self._encoder()
         states, linear_features, tuned_features = self._cache_frozen_pass(encoder, texts, report)
         report("intent classifier: linear model", 0, 2)
-        probe = _fit_softmax_regression(None, tuned_features, y, len(self.labels), self.config.probe_c,
+        probe = fit_softmax_regression(None, tuned_features, y, len(self.labels), self.config.probe_c,
                                         self.config.linear_max_iter)
-        self._ngrams = _NgramFeatures()
-        linear = _fit_softmax_regression(self._ngrams.fit_transform(texts), linear_features, y, len(self.labels),
+        self._ngrams = NgramFeatures()
+        linear = fit_softmax_regression(self._ngrams.fit_transform(texts), linear_features, y, len(self.labels),
                                          self.config.linear_c, self.config.linear_max_iter)
         report("intent classifier: linear model", 2, 2)
         head = self._fine_tune(encoder, states, y, probe, report)
@@ -299,7 +276,7 @@ class IntentClassifier:
         encoder.eval()
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths -> little padding
         done = 0
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             for start in range(0, len(texts), ENCODE_BATCH):
                 index = order[start:start + ENCODE_BATCH]
                 batch = self._tokenize([texts[i] for i in index], "pt")
@@ -309,16 +286,21 @@ class IntentClassifier:
                 if not linear_features.shape[1]:
                     linear_features = np.zeros((len(texts), linear.shape[1]), np.float32)
                     tuned_features = np.zeros((len(texts), tuned.shape[1]), np.float32)
-                linear_features[index], tuned_features[index] = linear.numpy(), tuned.numpy()
+                linear_features[index], tuned_features[index] = linear.float().numpy(), tuned.float().numpy()
                 for row, i in enumerate(index):
-                    states[i] = hidden[row, :int(mask[row].sum())].clone()
+                    states[i] = hidden[row, :int(mask[row].sum())].to(torch.float32, copy=True)
                 done += len(index)
                 report("intent classifier: embedding", done, len(texts))
         return states, linear_features, tuned_features
 
     def _fine_tune(self, encoder: _Encoder, states: list[torch.Tensor], y: np.ndarray,
                    probe: dict[str, np.ndarray], report: Progress) -> torch.nn.Linear:
-        """Cross-entropy tuning of the top layers and a softmax head started from the linear probe."""
+        """Tuning of the top layers and a softmax head started from the linear probe.
+
+        Cross-entropy on every training set; small ones (up to
+        ``contrastive_max_examples``) are batched by intent and add the supervised
+        contrastive loss, weighted by ``contrastive_weight``.
+        """
         cfg = self.config
         head = torch.nn.Linear(probe["dense"].shape[0], len(self.labels))
         with torch.no_grad():
@@ -329,6 +311,8 @@ class IntentClassifier:
                                       weight_decay=cfg.weight_decay)
         rng = np.random.default_rng(cfg.seed)
         epochs = cfg.epochs_for(len(states))
+        contrastive = cfg.contrastive_weight > 0 and cfg.few_shot(len(states))
+        lengths = [state.shape[0] for state in states]
         total = epochs * math.ceil(len(states) / cfg.batch_size)
         warmup = max(1.0, cfg.warmup_ratio * total)
         schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -336,11 +320,18 @@ class IntentClassifier:
         targets = torch.from_numpy(y)
         encoder.top.train()
         step = 0
-        for _ in range(epochs):
-            for batch in _length_batches(states, cfg.batch_size, rng):
-                hidden, mask = _pad(states, batch)
-                logits = head(encoder.top_forward(hidden, mask))
-                loss = F.cross_entropy(logits, targets[batch], label_smoothing=cfg.label_smoothing)
+        while step < total:
+            batches = (intent_batches(y, cfg.batch_size, cfg.contrastive_group, rng) if contrastive
+                       else length_batches(lengths, cfg.batch_size, rng))
+            for batch in batches[:total - step]:
+                hidden, mask = pad(states, batch)
+                with self._autocast():
+                    features = encoder.top_forward(hidden, mask)
+                    logits = head(features)
+                loss = F.cross_entropy(logits.float(), targets[batch], label_smoothing=cfg.label_smoothing)
+                if contrastive:
+                    loss = loss + cfg.contrastive_weight * supervised_contrastive_loss(
+                        features.float(), targets[batch], cfg.contrastive_temperature)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -379,24 +370,24 @@ class IntentClassifier:
         ngrams = self._ngrams.transform(texts)
         linear = softmax(ngrams @ h["linear_sparse"] + linear_features @ h["linear_dense"] + h["linear_bias"],
                          axis=1)
-        weight = self.config.ensemble_weight
+        weight = self._ensemble_weight
         return weight * tuned + (1.0 - weight) * linear
 
     # --- persistence -------------------------------------------------------------------------
 
     def persist(self, directory: Path) -> None:
-        """Write json/npz/joblib artifacts (top-layer weights, heads, tf-idf vocabularies)."""
+        """Write JSON/npz artifacts only (top-layer weights, heads, n-gram vocabularies): no pickle."""
         if self._top is None or self._graph is None:
             raise RuntimeError("only a freshly trained intent classifier can be persisted")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT_VERSION, "embedder": self.embedder.name, "labels": self.labels,
-                "config": asdict(self.config)}
+                "config": asdict(self.config), "ensemble_weight": self._ensemble_weight}
         (directory / "meta.json").write_text(json.dumps(meta, indent=2))
         np.savez(directory / "top_layers.npz",
                  **{k: v.detach().numpy() for k, v in self._top.state_dict().items()})
         np.savez(directory / "heads.npz", **self._heads)
-        joblib.dump(self._ngrams, directory / "tfidf.joblib")
+        self._ngrams.save(directory)
         store_graph(_graph_cache_file(directory), self._graph)
 
     @classmethod
@@ -415,9 +406,10 @@ class IntentClassifier:
         if meta["embedder"] != expected:
             raise ValueError(f"intent classifier in {directory} was trained on {meta['embedder']}, not {expected}")
         classifier.labels = list(meta["labels"])
-        with np.load(directory / "heads.npz") as heads:
+        classifier._ensemble_weight = float(meta["ensemble_weight"])
+        with np.load(directory / "heads.npz", allow_pickle=False) as heads:
             classifier._heads = {k: heads[k] for k in heads.files}
-        classifier._ngrams = joblib.load(directory / "tfidf.joblib")
+        classifier._ngrams = NgramFeatures.load(directory)
         cached = _graph_cache_file(directory)
         graph = read_cached(cached)
         if graph is None:
@@ -430,12 +422,20 @@ class IntentClassifier:
         """The base model with the saved top layers, for exporting the graph."""
         transformer = self.embedder.transformer
         top = copy.deepcopy(transformer.encoder.layer[-self.config.trainable_layers:])
-        with np.load(directory / "top_layers.npz") as weights:
+        with np.load(directory / "top_layers.npz", allow_pickle=False) as weights:
             top.load_state_dict({k: torch.from_numpy(weights[k]) for k in weights.files})
         top.requires_grad_(False)
         return _Encoder(transformer, top, self.config.linear_layers)
 
     # --- helpers -----------------------------------------------------------------------------
+
+    def _autocast(self):
+        """bfloat16 matmuls while training where the CPU has them natively (``precision: auto``).
+
+        About twice as fast on AVX-512 BF16 CPUs; serving stays float32 in ONNX Runtime.
+        """
+        wanted = self.config.precision == "bfloat16" or (self.config.precision == "auto" and _bf16_supported())
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=wanted)
 
     def _encoder(self) -> _Encoder:
         return _Encoder(self.embedder.transformer, self._top, self.config.linear_layers)
@@ -443,21 +443,3 @@ class IntentClassifier:
     def _tokenize(self, texts: list[str], tensor_type: str):
         return self.embedder.tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_length,
                                        return_tensors=tensor_type)
-
-
-def _length_batches(states: list[torch.Tensor], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
-    """Shuffled batches of similar-length examples: little padding, but mixed intents per batch."""
-    shuffled = rng.permutation(len(states))
-    by_length = sorted(shuffled.tolist(), key=lambda i: states[i].shape[0])
-    batches = [by_length[i:i + batch_size] for i in range(0, len(by_length), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def _pad(states: list[torch.Tensor], batch: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    longest = max(states[i].shape[0] for i in batch)
-    hidden = torch.zeros(len(batch), longest, states[batch[0]].shape[1])
-    mask = torch.zeros(len(batch), longest)
-    for row, i in enumerate(batch):
-        hidden[row, :states[i].shape[0]] = states[i]
-        mask[row, :states[i].shape[0]] = 1.0
-    return hidden, mask
