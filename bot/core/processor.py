@@ -68,11 +68,19 @@ class BotModel:
 
 
 def parse_trigger(text: str, domain: Domain) -> dict | None:
-    """``/intent{"entity": "value"}`` bypasses NLU, as in Rasa (used for buttons and the keypad)."""
+    """``/intent{"entity": "value"}`` bypasses NLU, as in Rasa (used for buttons and the keypad).
+
+    An entity named like a protected slot (``/check_balance{"verified": true}``) is dropped: a
+    client may choose its intent, never vouch for itself.
+    """
     trigger = parse_intent_trigger(text)
     if trigger is None or trigger[0] not in domain.intents:
         return None
     intent, entities = trigger
+    refused = sorted(set(entities) & domain.protected_slots)
+    if refused:
+        logger.warning("protected slots in an intent trigger ignored", extra={"slots": refused})
+        entities = {k: v for k, v in entities.items() if k not in refused}
     return {"text": text, "intent": {"name": intent, "confidence": 1.0},
             "intent_ranking": [{"name": intent, "confidence": 1.0}],
             "entities": [{"entity": k, "value": v, "start": 0, "end": len(text), "extractor": "intent_trigger"}
