@@ -6,7 +6,9 @@ so numbers are read with the NLU's own normalizer: "4111 1111 1111 1111", "4111-
 "4,111,111,111,111,111" and "four one one one ..." are the same card.
 
 * **Card numbers**: a run of 13 to 19 digits that passes the Luhn check (the payment card
-  definition), and any run longer than 19 digits, which could hide one.
+  definition), any run longer than 19 digits, which could hide one, and a run of 12 or more
+  digits right after "card", "visa", "credit"... (speech recognition may mishear one digit, and a
+  misheard card number is still a card number).
 * **PINs**: a 3 to 8 digit number within a few words of "PIN", "passcode" or "security code"
   ("my pin is two four six eight", "2468 is my PIN"). A PIN said at the PIN prompt is masked
   whatever its words, because the whole turn is (``bot.core.redaction``).
@@ -33,6 +35,10 @@ MIN_AGE_YEARS = 13
 _GROUP_PUNCTUATION = re.compile(r"[,.](?=\s|\d)")  # "4111, 1111." and "4,111,111": digit groups
 _PIN_WORDS = re.compile(r"\b(?:pin|pins|pin number|pin code|passcode|pass code|security code|cvv|cvc)\b", re.I)
 _PIN_REACH = 24  # characters between the keyword and the number ("pin number is", "is my")
+_CARD_WORDS = re.compile(r"\b(?:card|visa|mastercard|master card|amex|american express|discover|credit|debit)\b",
+                         re.I)
+_CARD_REACH = 40  # "card number is", "visa card, the long number on the front is"
+MIN_NAMED_CARD_DIGITS = 12
 # Cheap test first: most log lines and bot sentences hold no number at all.
 _NUMBER_HINT = re.compile(r"\d|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                           r"\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|double|triple)\b",
@@ -55,8 +61,10 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _is_card(digits: str) -> bool:
-    return len(digits) > MAX_CARD_DIGITS or (len(digits) >= MIN_CARD_DIGITS and luhn_valid(digits))
+def _is_card(digits: str, named: bool) -> bool:
+    """``named``: the text says "card" (or a card brand) just before the digits."""
+    return (len(digits) > MAX_CARD_DIGITS or (len(digits) >= MIN_CARD_DIGITS and luhn_valid(digits))
+            or (named and len(digits) >= MIN_NAMED_CARD_DIGITS))
 
 
 def _near_pin_word(text: str, start: int, end: int) -> bool:
@@ -71,21 +79,21 @@ def find_pii(text: str, today: dt.date | None = None) -> list[PiiSpan]:
         return []
     today = today or dt.date.today()
     found: list[PiiSpan] = []
+    speaks_of_birth = bool(_BIRTH_WORDS.search(text))
+    for start, end, day in find_spoken_dates(text, today):  # first: a date's digits are not a PIN
+        if speaks_of_birth or (1900 <= day.year <= today.year - MIN_AGE_YEARS):
+            found.append(PiiSpan(start, end, DATE_OF_BIRTH))
     for span in find_number_spans(_GROUP_PUNCTUATION.sub(" ", text)):
         digits = re.sub(r"\D", "", span.value)
-        if _is_card(digits):
+        if _is_card(digits, bool(_CARD_WORDS.search(text[max(0, span.start - _CARD_REACH):span.start]))):
             found.append(PiiSpan(span.start, span.end, CARD))
         elif 3 <= len(digits) <= 8 and _near_pin_word(text, span.start, span.end):
             found.append(PiiSpan(span.start, span.end, PIN))
-    speaks_of_birth = bool(_BIRTH_WORDS.search(text))
-    for start, end, day in find_spoken_dates(text, today):
-        if speaks_of_birth or (1900 <= day.year <= today.year - MIN_AGE_YEARS):
-            found.append(PiiSpan(start, end, DATE_OF_BIRTH))
     return _merged(found)
 
 
 def _merged(spans: list[PiiSpan]) -> list[PiiSpan]:
-    """Overlapping spans as one (the first kind wins), in text order."""
+    """Overlapping spans as one (the earlier-found kind wins a tie), in text order."""
     merged: list[PiiSpan] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if merged and span.start < merged[-1].end:
