@@ -6,7 +6,8 @@ trigger here wins over whatever the dialogue would have done. Every trigger has
 a reason name that ends up in the handoff summary and the supervisor's metrics.
 Channels add their own reasons through ``MessageProcessor.escalate`` (keypad
 zero: ``keypad_zero``, repeated silence: ``no_input``); a failed verification
-is handed off by the demo's form (``failed_verification``).
+is handed off by the demo's form (``failed_verification``, or ``verification_locked`` when
+the customer's checks are locked out across calls).
 
 The policy works on the tracker's JSON state, the same shape the handoff port
 receives, so the handoff side reuses ``skill_for`` and ``is_vip``.

@@ -41,14 +41,15 @@ def _masked(event: Event, sensitive_slots: set[str]) -> Event:
 
 
 def _secrets_masked(event: Event) -> Event:
-    if isinstance(event, UserUttered) and event.text:
-        spans = find_pii(event.text)
+    if isinstance(event, UserUttered):
+        spans = find_pii(event.text or "")
         entities = event.parse_data.get("entities") or []
         masked_entities = [_masked_entity(e) if _overlaps(e, spans) else mask_value(e) for e in entities]
-        if not spans and masked_entities == entities:
+        metadata = mask_value(event.metadata)  # a client's metadata is the client's words too
+        if not spans and masked_entities == entities and metadata == event.metadata:
             return event
-        text = mask_pii(event.text)
-        return dataclasses.replace(event, text=text,
+        text = mask_pii(event.text) if event.text else event.text
+        return dataclasses.replace(event, text=text, metadata=metadata,
                                    parse_data={**event.parse_data, "text": text, "entities": masked_entities})
     if isinstance(event, BotUttered) and event.text:
         text = mask_pii(event.text)
