@@ -26,10 +26,9 @@ from bot.crm.sqlite_directory import SqliteDirectory
 from bot.knowledge.base import KnowledgeBase
 from bot.model_archive import fingerprint, latest_archive, load, read_manifest, train
 from bot.security import lockout
-from bot.security.lockout import Lockout, LockoutPolicy, LockoutSettingsError, VerificationGuard
+from bot.security.lockout import Lockout, VerificationGuard
 from bot.security.lockout_stores import create_attempt_store
 from bot.training_data.project import BotProject, load_project
-from bot.training_data.yaml_reader import TrainingDataError
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
 from helpline.security.audit import AuditLog
@@ -51,9 +50,8 @@ def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: No
 
 
 def configure_crm(settings: Settings) -> None:
-    kind = settings.crm.get("type", "sqlite")
-    if kind == "http":
-        bot.crm.configure(HttpDirectory(settings.crm["base_url"]))
+    if settings.crm.type == "http":
+        bot.crm.configure(HttpDirectory(settings.crm.base_url))
     else:
         bot.crm.configure(SqliteDirectory(settings.data_dir / "crm.sqlite3"))
 
@@ -67,15 +65,6 @@ def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | 
     store = create_tracker_store(settings.tracker_store, settings.data_dir)
     return MessageProcessor(model, store, ChainedActionRunner(runners), handoff or RecordingHandoffPort(),
                             settings.sensitive_slots, escalation=escalation)
-
-
-def build_verification_guard(project: BotProject, data_dir: Path, shared_store: str | None) -> VerificationGuard:
-    """The per-customer verification lockout (``helpline: verification:``), beside the handoff store."""
-    try:
-        policy = LockoutPolicy.from_config(project.config.helpline.get("verification"))
-    except LockoutSettingsError as error:
-        raise TrainingDataError(str(error), project.config.path) from None
-    return VerificationGuard(create_attempt_store(shared_store, data_dir), policy)
 
 
 def announce_lockouts(guard: VerificationGuard, audit: AuditLog, desk) -> None:
@@ -99,7 +88,7 @@ def open_knowledge(project_root: Path, project: BotProject, settings: Settings) 
     Invalid articles at start-up are logged with file and line and the bot serves
     without knowledge (questions are offered to a person) until they are fixed.
     """
-    knowledge = KnowledgeBase.for_project(project_root, project.config.helpline, settings.models_dir)
+    knowledge = KnowledgeBase.for_project(project_root, settings.config.knowledge, settings.models_dir)
     if knowledge is not None:
         result = knowledge.reload()
         for issue in [*result.errors, *result.warnings]:
@@ -114,9 +103,10 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     settings = load_settings(project_root, project.config)
     configure_crm(settings)
     model = load(model_path or ensure_model(project, settings))
-    escalation = EscalationPolicy.from_config(project.config.helpline.get("escalation"))
-    handoff = build_handoff(project.config.helpline, settings.data_dir, settings.sensitive_slots, policy=escalation)
-    guard = build_verification_guard(project, settings.data_dir, handoff.settings.store)
+    escalation = EscalationPolicy.from_config(settings.config.escalation)
+    handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation)
+    guard = VerificationGuard(create_attempt_store(handoff.settings.store, settings.data_dir),
+                              settings.config.verification)
     lockout.configure(guard)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
@@ -126,10 +116,10 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice, secrets.secret_key)
     reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
-    verifiers = {"twilio": twilio_verifier(secrets.twilio_auth_token, (settings.voice.get("twilio") or {}).get("public_url")),
+    twilio_url = settings.voice.twilio.public_url if settings.voice else None
+    verifiers = {"twilio": twilio_verifier(secrets.twilio_auth_token, twilio_url),
                  "voice": voice_token_verifier(secrets.secret_key)}
-    security = install_security(app, project.config.helpline, settings.data_dir, handoff.settings.store, verifiers,
-                                secrets)
+    security = install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
     announce_lockouts(guard, security.audit, handoff.desk)
     if watch:
         async def start_watching(app: web.Application):
@@ -162,11 +152,12 @@ def attach_handoff(app: web.Application, handoff: HandoffService, processor: Mes
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
                       preload: bool = False, secret_key: str = "") -> None:
-    """Phone audio on the same server (config ``helpline: voice:``; ``enabled: false`` leaves it out).
+    """Phone audio on the same server, where config.yml has a ``helpline: voice:`` section (``enabled: false``
+    leaves it out too): a bot without one answers no calls and never loads the speech models.
 
     ``preload`` loads the speech models at start-up; otherwise the first call loads them.
     """
-    if settings.voice.get("enabled", True):
+    if settings.voice is not None and settings.voice.enabled:
         from voice_gateway.server import add_voice_routes
 
         add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)

@@ -5,12 +5,14 @@ processes of a site) see one count.
 """
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
 import pytest
 
-from bot.security.lockout import Lockout, LockoutPolicy, LockoutSettingsError, VerificationGuard
+from bot.config_model import ConfigError, validate_section
+from bot.security.lockout import Lockout, LockoutPolicy, VerificationGuard
 from bot.security.lockout_stores import RedisAttemptStore, SqliteAttemptStore
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -103,17 +105,18 @@ async def test_a_failing_alert_does_not_stop_the_lockout(tmp_path):
 
 
 @pytest.mark.parametrize("raw, message", [
-    ({"max_failure": 5}, "unknown key 'max_failure'"),
-    ({"max_failures": 0}, "helpline.verification.max_failures must be a positive whole number"),
-    ({"max_failures": 2.5}, "helpline.verification.max_failures must be a positive whole number"),
-    ({"lockout_hours": "four"}, "helpline.verification.lockout_hours must be a positive number"),
-    ([5], "helpline.verification must be a mapping"),
+    ({"max_failure": 5}, "helpline.verification.max_failure: unknown setting; did you mean 'max_failures'?"),
+    ({"max_failures": 0}, "helpline.verification.max_failures: "),
+    ({"max_failures": 2.5}, "helpline.verification.max_failures: "),
+    ({"lockout_hours": "four"}, "helpline.verification.lockout_hours: "),
 ])
 def test_bad_settings_name_the_key(raw, message):
-    with pytest.raises(LockoutSettingsError, match=message):
-        LockoutPolicy.from_config(raw)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        validate_section(LockoutPolicy, raw, "config.yml", "helpline.verification")
 
 
 def test_settings_and_defaults():
-    assert LockoutPolicy.from_config(None) == LockoutPolicy(5, 24.0, 4.0)
-    assert LockoutPolicy.from_config({"max_failures": 3, "lockout_hours": 0.5}) == LockoutPolicy(3, 24.0, 0.5)
+    assert validate_section(LockoutPolicy, None, "config.yml", "v") == LockoutPolicy(
+        max_failures=5, window_hours=24.0, lockout_hours=4.0)
+    assert validate_section(LockoutPolicy, {"max_failures": 3, "lockout_hours": 0.5}, "config.yml", "v") \
+        == LockoutPolicy(max_failures=3, lockout_hours=0.5)

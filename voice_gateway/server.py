@@ -49,7 +49,7 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
     """Attach the voice gateway to the bot's app; returns the shared services (tests and benchmarks read them).
 
     ``secret_key`` signs the voice tokens that ``/voice/token`` hands out."""
-    config = load_voice_config(getattr(settings, "voice", {}) or {}, settings.project)
+    config = load_voice_config(settings.voice, settings.project)
     services = VoiceServices(processor, config, agent_bridge=agent_bridge)
     app[SERVICES_KEY] = services
     app.router.add_get("/voice/twilio", _websocket_handler(services, TwilioSerializer, "twilio"))
@@ -81,18 +81,18 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
         if preload:
             services.loading = asyncio.ensure_future(services.load_models())
         if config.recording_dir is not None:
-            purge_old_recordings(config.recording_dir, config.recording_retention_days)
+            purge_old_recordings(config.recording_dir, config.recording.retention_days)
         server = None
-        if config.audiosocket_port is not None:
+        if config.audiosocket is not None:
             try:
                 server = await asyncio.start_server(lambda r, w: serve_audiosocket(services, r, w),
-                                                    config.audiosocket_host, int(config.audiosocket_port))
+                                                    config.audiosocket.host, config.audiosocket.port)
             except OSError as error:  # the HTTP API and WebSocket calls still work
-                logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket_port,
+                logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket.port,
                                                                             "error": str(error)})
             else:
                 app[AUDIOSOCKET_PORT_KEY] = server.sockets[0].getsockname()[1]
-                logger.info("AudioSocket listening", extra={"host": config.audiosocket_host,
+                logger.info("AudioSocket listening", extra={"host": config.audiosocket.host,
                                                             "port": app[AUDIOSOCKET_PORT_KEY]})
         yield
         for task in (services.loading, services.prewarming):
@@ -151,7 +151,7 @@ async def serve_audiosocket(services: VoiceServices, reader: asyncio.StreamReade
                             writer: asyncio.StreamWriter) -> None:
     """One AudioSocket TCP connection = one call, from an allowed peer only."""
     peer = writer.get_extra_info("peername")
-    if not address_allowed(peer[0] if peer else None, services.config.audiosocket_allow):
+    if not address_allowed(peer[0] if peer else None, services.config.audiosocket.allow):
         logger.warning("AudioSocket peer refused", extra={"peer": peer[0] if peer else None})
         writer.close()
         return

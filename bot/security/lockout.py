@@ -18,7 +18,11 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
+
+from pydantic import PositiveFloat, PositiveInt
+
+from bot.config_model import ConfigModel
 
 logger = logging.getLogger(__name__)
 
@@ -31,37 +35,15 @@ class Lockout:
     conversation_id: str = ""  # the conversation whose failure locked the account
 
 
-class LockoutSettingsError(ValueError):
-    """A bad ``helpline: verification:`` value; the message names the key."""
+class LockoutPolicy(ConfigModel):
+    """``helpline: verification:``: how many failed checks of one customer lock phone verification, and how long."""
 
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    max_failures: int = 5
-    window_hours: float = 24.0
-    lockout_hours: float = 4.0
-
-    @classmethod
-    def from_config(cls, raw: Any) -> "LockoutPolicy":
-        """``helpline: verification:`` from config.yml; unknown keys and bad values are errors naming the key."""
-        raw = raw or {}
-        if not isinstance(raw, dict):
-            raise LockoutSettingsError("helpline.verification must be a mapping")
-        unknown = sorted(set(raw) - {"max_failures", "window_hours", "lockout_hours"})
-        if unknown:
-            raise LockoutSettingsError(f"helpline.verification: unknown key '{unknown[0]}' "
-                                       "(known: max_failures, window_hours, lockout_hours)")
-        values = {}
-        for key, kind in (("max_failures", int), ("window_hours", float), ("lockout_hours", float)):
-            if key not in raw:
-                continue
-            value = raw[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
-                    or (kind is int and value != int(value)):
-                raise LockoutSettingsError(f"helpline.verification.{key} must be a positive "
-                                           f"{'whole number' if kind is int else 'number'}, not {value!r}")
-            values[key] = kind(value)
-        return cls(**values)
+    max_failures: PositiveInt = 5
+    """Failed PIN or date-of-birth checks of one customer, across calls and channels, that lock the account."""
+    window_hours: PositiveFloat = 24.0
+    """The window, in hours, over which those failures are counted."""
+    lockout_hours: PositiveFloat = 4.0
+    """How long the account then cannot be verified by phone (the caller is handed to a person)."""
 
     @property
     def window_seconds(self) -> float:

@@ -76,6 +76,7 @@ def voice_server(demo_archive, tmp_path_factory):
     from helpline.app import build_app
     from helpline.security.secrets import load_secrets
     from voice_gateway.client import LineCredentials
+    from voice_gateway.config import AudioSocketConfig, NoInputConfig, RecordingConfig
 
     data = tmp_path_factory.mktemp("voice-data")
     saved = {k: os.environ.get(k) for k in ("HELPLINE_DATA_DIR", "HELPLINE_MODELS_DIR")}
@@ -90,9 +91,9 @@ def voice_server(demo_archive, tmp_path_factory):
     secrets = load_secrets(data)
     server.credentials = LineCredentials(secrets.twilio_auth_token, secrets.secret_key)
     config = server.services.config
-    config.audiosocket_port = 0
-    config.recording_dir = data / "recordings"
-    config.no_input = {**config.no_input, "timeout_secs": 2.5, "reprompts": 1, "then": "handoff"}
+    config.audiosocket = AudioSocketConfig(port=0)
+    config.recording = RecordingConfig(enabled=True, dir=data / "recordings")
+    config.no_input = NoInputConfig(timeout_secs=2.5, reprompts=1, then="handoff")
     config.start_timeout_secs = 2.0
     config.prewarm_responses = False  # spare the CPU: tests hear each fixed response once or twice
     server.start()
