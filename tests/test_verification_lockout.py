@@ -14,8 +14,8 @@ import pytest
 from bot.config_model import ConfigError, validate_section
 from bot.security.lockout import Lockout, LockoutPolicy, VerificationGuard
 from bot.security.lockout_stores import RedisAttemptStore, SqliteAttemptStore
+from tests import needs
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 class Clock:
@@ -30,11 +30,12 @@ class Clock:
 async def open_store(request, tmp_path):
     """Opens stores on one shared place (one SQLite file, or one Redis prefix that is removed afterwards)."""
     prefix = f"test:verification:{uuid.uuid4().hex[:8]}"
+    redis_url = needs.redis() if request.param == "redis" else None
     opened = []
 
     def open_one():
         store = SqliteAttemptStore(tmp_path / "verification.sqlite3") if request.param == "sqlite" \
-            else RedisAttemptStore(REDIS_URL, prefix)
+            else RedisAttemptStore(redis_url, prefix)
         opened.append(store)
         return store
 
