@@ -14,10 +14,8 @@ import dataclasses
 from bot.core.events import BotUttered, Event, SlotSet, UserUttered
 from bot.security.pii import MASK, find_pii, mask_pii, mask_value
 
-__all__ = ["MASK", "redact_turn", "sensitive_turn"]
 
-
-def sensitive_turn(events: list[Event], sensitive_slots: set[str], requested_slot: str | None) -> bool:
+def _sensitive_turn(events: list[Event], sensitive_slots: set[str], requested_slot: str | None) -> bool:
     """A turn that answered a question for a sensitive slot, or set one."""
     return requested_slot in sensitive_slots or any(
         isinstance(e, SlotSet) and e.name in sensitive_slots and e.value is not None for e in events)
@@ -25,7 +23,7 @@ def sensitive_turn(events: list[Event], sensitive_slots: set[str], requested_slo
 
 def redact_turn(events: list[Event], sensitive_slots: set[str], requested_slot: str | None) -> list[Event]:
     """The turn as it may be stored: a sensitive turn wholly masked, any other with its secrets masked."""
-    if sensitive_turn(events, sensitive_slots, requested_slot):
+    if _sensitive_turn(events, sensitive_slots, requested_slot):
         return [_masked(e, sensitive_slots) for e in events]
     return [_secrets_masked(e) for e in events]
 
