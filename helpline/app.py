@@ -113,12 +113,13 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     secrets = load_secrets(settings.data_dir)
     add_routes(app, processor)
     attach_handoff(app, handoff, processor)
-    add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice, secrets.secret_key)
+    voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
+                              secrets.secret_key)
     reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
-    twilio_url = settings.voice.twilio.public_url if settings.voice else None
-    verifiers = {"twilio": twilio_verifier(secrets.twilio_auth_token, twilio_url),
-                 "voice": voice_token_verifier(secrets.secret_key)}
+    verifiers = {"voice": voice_token_verifier(secrets.secret_key)}
+    if voice is not None:
+        verifiers["twilio"] = twilio_verifier(secrets.twilio_auth_token, lambda: voice.config.twilio.public_url)
     security = install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
     announce_lockouts(guard, security.audit, handoff.desk)
     if watch:
@@ -151,13 +152,15 @@ def attach_handoff(app: web.Application, handoff: HandoffService, processor: Mes
 
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
-                      preload: bool = False, secret_key: str = "") -> None:
+                      preload: bool = False, secret_key: str = ""):
     """Phone audio on the same server, where config.yml has a ``helpline: voice:`` section (``enabled: false``
     leaves it out too): a bot without one answers no calls and never loads the speech models.
 
-    ``preload`` loads the speech models at start-up; otherwise the first call loads them.
+    ``preload`` loads the speech models at start-up; otherwise the first call loads them. Returns the
+    gateway's shared services (``voice_gateway.services.VoiceServices``), None when it is left out.
     """
-    if settings.voice is not None and settings.voice.enabled:
-        from voice_gateway.server import add_voice_routes
+    if settings.voice is None or not settings.voice.enabled:
+        return None
+    from voice_gateway.server import add_voice_routes
 
-        add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)
+    return add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)

@@ -71,7 +71,6 @@ async def wait_for(condition, timeout: float = 60.0) -> None:
 
 
 async def test_spoken_keyed_and_volunteered_secrets_are_in_no_stored_byte(voice_server):
-    spoken_call, keyed_call = f"CA{uuid.uuid4().hex}", f"CA{uuid.uuid4().hex}"
     card, balance, pin, person = (voice_server.synthesize(text) for text in (
         CARD_SENTENCE, "What's my account balance?", "two four six eight", "I'd like to talk to a person please."))
     logs = io.StringIO()
@@ -82,7 +81,9 @@ async def test_spoken_keyed_and_volunteered_secrets_are_in_no_stored_byte(voice_
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
-        async with Caller(voice_server.line("twilio"), answer_timeout=60).dial(spoken_call, CALLER) as caller:
+        async with Caller(voice_server.line("twilio"), answer_timeout=60).dial(f"CA{uuid.uuid4().hex}",
+                                                                                CALLER) as caller:
+            spoken_call = await voice_server.call_id_of(caller)  # the gateway's own id for the call
             await caller.wait_until_quiet()
             await caller.say(card)  # volunteered, nobody asked
             asked = await caller.say(balance, wait=False)
@@ -95,7 +96,9 @@ async def test_spoken_keyed_and_volunteered_secrets_are_in_no_stored_byte(voice_
             assert caller.clears > clears and answer.first_bot_audio is not None
             await caller.say(person, wait=False)
             await wait_for(lambda: voice_server.tracker(spoken_call).paused)  # a person takes over, with a summary
-        async with Caller(voice_server.line("twilio"), answer_timeout=60).dial(keyed_call, CALLER) as caller:
+        async with Caller(voice_server.line("twilio"), answer_timeout=60).dial(f"CA{uuid.uuid4().hex}",
+                                                                                CALLER) as caller:
+            keyed_call = await voice_server.call_id_of(caller)
             await caller.say(balance)
             await caller.press("2468#")
         records = [json.dumps(transcript(voice_server, call)).encode() for call in (spoken_call, keyed_call)]
