@@ -67,6 +67,13 @@ def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | 
                             settings.sensitive_slots, escalation=escalation)
 
 
+def configure_lockout(settings: Settings, shared_store: str | None) -> VerificationGuard:
+    """The per-customer verification lockout the actions use, stored beside the handoff store."""
+    guard = VerificationGuard(create_attempt_store(shared_store, settings.data_dir), settings.config.verification)
+    lockout.configure(guard)
+    return guard
+
+
 def announce_lockouts(guard: VerificationGuard, audit: AuditLog, desk) -> None:
     """A lockout is an audit line at once, and an alert on the supervisor page while it lasts."""
     def audited(locked: Lockout) -> None:
@@ -105,9 +112,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     model = load(model_path or ensure_model(project, settings))
     escalation = EscalationPolicy.from_config(settings.config.escalation)
     handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation)
-    guard = VerificationGuard(create_attempt_store(handoff.settings.store, settings.data_dir),
-                              settings.config.verification)
-    lockout.configure(guard)
+    guard = configure_lockout(settings, handoff.settings.store)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
     secrets = load_secrets(settings.data_dir)

@@ -103,7 +103,7 @@ def _refuse_demo_users_off_loopback(config, host: str) -> None:
 
 def cmd_shell(args) -> None:
     from bot.core.processor import UserMessage
-    from helpline.app import build_processor, configure_crm, ensure_model, open_knowledge
+    from helpline.app import build_processor, configure_crm, configure_lockout, ensure_model, open_knowledge
     from bot.model_archive import load
     from helpline.settings import load_settings
 
@@ -111,6 +111,7 @@ def cmd_shell(args) -> None:
     settings = load_settings(Path(args.project), project.config)
     settings.tracker_store = "memory"
     configure_crm(settings)
+    configure_lockout(settings, os.environ.get("HELPLINE_HANDOFF_STORE", settings.config.handoff.store))
     processor = build_processor(load(ensure_model(project, settings, StageProgress())), settings)
     open_knowledge(Path(args.project), project, settings)
     sender = f"shell-{os.getpid()}"
