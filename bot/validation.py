@@ -281,6 +281,10 @@ def check_slot_mappings(project: BotProject) -> Iterator[Issue]:
                 if intent not in domain.intents:
                     yield Issue(WARNING, f"A mapping of the slot '{slot.name}' names the intent '{intent}', which is "
                                          "not listed in the domain.", *_at(slot.origin))
+            if slot.protected and mapping.type != "custom":
+                yield Issue(WARNING, f"The slot '{slot.name}' is protected, so only actions set it: its "
+                                     f"'{mapping.type}' mapping is ignored (use a custom mapping or a form "
+                                     "validation action).", *_at(slot.origin))
             for condition in mapping.conditions:
                 loop = condition.get("active_loop")
                 if loop and loop not in domain.forms:

@@ -57,6 +57,7 @@ class Desk:
     service_level_seconds: float = 20.0
     alerts: dict = field(default_factory=dict)
     conversations: Callable[[], Awaitable[int]] | None = None
+    more_alerts: Callable[[], Awaitable[list[str]]] | None = None  # alerts from elsewhere (verification lockouts)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/desk", _page("desk.html"))
@@ -74,8 +75,10 @@ class Desk:
                                    "waited": round(now - c.entered_at, 1)} for c in calls])
 
     async def stats(self, request: web.Request) -> web.Response:
-        return web.json_response(await supervisor_view(self.acd, self.service_level_seconds, self.alerts,
-                                                       self.conversations))
+        view = await supervisor_view(self.acd, self.service_level_seconds, self.alerts, self.conversations)
+        if self.more_alerts is not None:
+            view["alerts"] += await self.more_alerts()
+        return web.json_response(view)
 
     async def callbacks(self, request: web.Request) -> web.Response:
         return web.json_response(await self.acd.store.records("callback"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,10 +26,14 @@ from bot.crm.http_directory import HttpDirectory
 from bot.crm.sqlite_directory import SqliteDirectory
 from bot.knowledge.base import KnowledgeBase
 from bot.model_archive import fingerprint, latest_archive, load, read_manifest, train
+from bot.security import lockout
+from bot.security.lockout import Lockout, VerificationGuard
+from bot.security.lockout_stores import create_attempt_store
 from bot.training_data.project import BotProject, load_project
 from bot.validation import ValidationReport, require_valid
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
+from helpline.security.audit import AuditLog
 from helpline.security.install import install_security
 from helpline.security.secrets import load_secrets
 from helpline.settings import Settings, load_settings
@@ -76,6 +81,28 @@ def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | 
                             settings.sensitive_slots, escalation=escalation)
 
 
+def configure_lockout(settings: Settings, shared_store: str | None) -> VerificationGuard:
+    """The per-customer verification lockout the actions use, stored beside the handoff store."""
+    guard = VerificationGuard(create_attempt_store(shared_store, settings.data_dir), settings.config.verification)
+    lockout.configure(guard)
+    return guard
+
+
+def announce_lockouts(guard: VerificationGuard, audit: AuditLog, desk) -> None:
+    """A lockout is an audit line at once, and an alert on the supervisor page while it lasts."""
+    def audited(locked: Lockout) -> None:
+        audit.record("verification_locked", who=f"customer:{locked.customer_id}", where=locked.conversation_id,
+                     failures=locked.failures, locked_until=round(locked.until))
+
+    async def alerts() -> list[str]:
+        return [f"Customer {locked.customer_id}: phone verification locked after {locked.failures} failed "
+                f"checks, until {time.strftime('%H:%M UTC', time.gmtime(locked.until))}"
+                for locked in await guard.lockouts()]
+
+    guard.alerts.append(audited)
+    desk.more_alerts = alerts
+
+
 def open_knowledge(project_root: Path, project: BotProject, settings: Settings) -> KnowledgeBase | None:
     """The project's knowledge base, indexed and registered for ``action_knowledge``.
 
@@ -99,6 +126,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     model = load(model_path or ensure_model(project, settings))
     escalation = EscalationPolicy.from_config(settings.config.escalation)
     handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation)
+    guard = configure_lockout(settings, handoff.settings.store)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
     secrets = load_secrets(settings.data_dir)
@@ -111,7 +139,8 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     verifiers = {"voice": voice_token_verifier(secrets.secret_key)}
     if voice is not None:
         verifiers["twilio"] = twilio_verifier(secrets.twilio_auth_token, lambda: voice.config.twilio.public_url)
-    install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
+    security = install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
+    announce_lockouts(guard, security.audit, handoff.desk)
     if watch:
         async def start_watching(app: web.Application):
             task = asyncio.create_task(reloader.watch(app))
@@ -122,6 +151,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
 
     async def close_store(_: web.Application) -> None:
         await processor.store.close()
+        await guard.close()
 
     app.on_cleanup.append(close_store)
     return app

@@ -108,13 +108,14 @@ def _refuse_demo_users_off_loopback(config, host: str) -> None:
 def cmd_shell(args) -> None:
     from bot.core.processor import UserMessage
     from bot.model_archive import load
-    from helpline.app import build_processor, configure_crm, open_knowledge
+    from helpline.app import build_processor, configure_crm, configure_lockout, open_knowledge
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     settings.tracker_store = "memory"
     configure_crm(settings)
+    configure_lockout(settings, os.environ.get("HELPLINE_HANDOFF_STORE", settings.config.handoff.store))
     processor = build_processor(load(_model_for(project, settings, None)), settings)
     open_knowledge(Path(args.project), project, settings)
     sender = f"shell-{os.getpid()}"

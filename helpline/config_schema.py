@@ -1,8 +1,8 @@
 """The whole ``helpline:`` section of config.yml as one typed schema, composed from each package's section.
 
 Each package owns the model of its own section (``bot.knowledge.config``,
-``bot.core.escalation``, ``bot.crm.config``, ``handoff.config``,
-``voice_gateway.config``); this module, in the composition root, puts them
+``bot.core.escalation``, ``bot.crm.config``, ``bot.security.lockout``,
+``handoff.config``, ``voice_gateway.config``); this module, in the composition root, puts them
 together, adds the server and storage keys, validates a project's section with
 ``file:line: helpline.key.path: problem`` errors and exports the JSON Schema that
 editors' IDEs use for config.yml (``helpline config schema``).
@@ -23,6 +23,7 @@ from bot.config_model import ConfigModel, validate_section
 from bot.core.escalation import EscalationConfig
 from bot.crm.config import CrmConfig
 from bot.knowledge.config import KnowledgeConfig
+from bot.security.lockout import LockoutPolicy
 from handoff.config import HandoffConfig
 from helpline.security.config import AuthConfig
 from voice_gateway.config import VoiceConfig
@@ -57,6 +58,8 @@ class HelplineConfig(ConfigModel):
     """Python packages of rasa-sdk actions run in process."""
     sensitive_slots: list[str] = []
     """Slots whose answers are masked in stored turns, logs and recordings."""
+    verification: LockoutPolicy = LockoutPolicy()
+    """Failed PIN and date-of-birth checks counted per customer across calls, and the lockout they lead to."""
     auth: AuthConfig = AuthConfig()
     """Who signs in, and the limits on signing in (README, Security)."""
     server: ServerConfig = ServerConfig()

@@ -1,8 +1,9 @@
 """Structured (JSON lines) logging with PII scrubbing.
 
-Every record is one JSON object with its ``extra`` fields. Anything that looks
-like a card number, and any field named like a secret (pin, password, date of
-birth, card), is masked before it is written, whatever the caller passed.
+Every record is one JSON object with its ``extra`` fields. Card numbers, PINs
+and dates of birth in any text (``bot.security.pii``, the detector every stored
+text goes through), and any field named like a secret (pin, password, date of
+birth, card), are masked before it is written, whatever the caller passed.
 """
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ import re
 import sys
 import time
 
-_CARD_NUMBER = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+from bot.security.pii import MASK, mask_pii
+
 _SECRET_KEYS = re.compile(r"pin|password|passcode|secret|token|dob|date_of_birth|card", re.IGNORECASE)
 _STANDARD_ATTRIBUTES = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
-MASK = "[redacted]"
 
 
 def scrub(value):
-    """Mask card-like numbers in strings and secret-named fields in mappings, recursively."""
+    """Mask card numbers, PINs and dates of birth in strings and secret-named fields in mappings, recursively."""
     if isinstance(value, str):
-        return _CARD_NUMBER.sub(MASK, value)
+        return mask_pii(value)
     if isinstance(value, dict):
         return {k: (MASK if _SECRET_KEYS.search(str(k)) and v is not None else scrub(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -17,6 +17,9 @@ from bot import crm
 from bot.crm import Order, OrderStatus, SqliteDirectory
 from bot.crm.http_directory import HttpDirectory
 from bot.demo.actions import ActionOrderStatus, describe_order, speak_date
+from bot.security import lockout
+from bot.security.lockout import VerificationGuard
+from bot.security.lockout_stores import SqliteAttemptStore
 from bot.spoken import number_words, ordinal_words, speak_money
 from bot.training_data.yaml_reader import plain, read_yaml_file
 
@@ -34,6 +37,15 @@ def directory(tmp_path):
     crm.configure(directory)
     yield directory
     crm.configure(None)
+
+
+@pytest.fixture(autouse=True)
+def guard(tmp_path):
+    """Failed checks per customer, in a SQLite file of the test's own."""
+    guard = VerificationGuard(SqliteAttemptStore(tmp_path / "verification.sqlite3"))
+    lockout.configure(guard)
+    yield guard
+    lockout.configure(None)
 
 
 @pytest.fixture
@@ -233,11 +245,32 @@ async def test_correct_pin_verifies_and_clears_the_pin(executor):
 
 
 @pytest.mark.asyncio
-async def test_date_of_birth_verifies_instead_of_a_pin(executor):
-    result = await validate(executor, "verification_form", {"date_of_birth": "1985-03-14T00:00:00.000"},
-                            requested="pin", slots=MARIA)
-    assert result.slots == {"date_of_birth": None, "verified": True, "verification_failures": 0.0,
-                            "requested_slot": None}
+@pytest.mark.parametrize("born, matched", [("1985-03-14T00:00:00.000", True), ("1990-01-01T00:00:00.000", False)])
+async def test_a_date_of_birth_alone_never_verifies(executor, born, matched):
+    """Right or wrong, the caller hears the same: the order number is asked, nothing is told about the date."""
+    result = await validate(executor, "verification_form", {"date_of_birth": born}, requested="pin", slots=MARIA)
+    assert result.slots == {"date_of_birth": None, "date_of_birth_matched": matched,
+                            "requested_slot": "account_order_number"}
+    assert result.responses == []
+
+
+@pytest.mark.asyncio
+async def test_date_of_birth_and_an_order_on_the_account_verify(executor):
+    result = await validate(executor, "verification_form", {"account_order_number": "472918"},
+                            requested="account_order_number", slots={**MARIA, "date_of_birth_matched": True})
+    assert result.slots == {"account_order_number": None, "date_of_birth_matched": None, "verified": True,
+                            "verification_failures": 0.0, "requested_slot": None}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("born_matched, order", [(True, "305571"), (False, "472918"), (True, "999999")])
+async def test_date_of_birth_with_a_wrong_order_or_a_wrong_date_is_one_failure(executor, born_matched, order):
+    """305571 is James's order, not Maria's; whichever half was wrong, the caller is not told."""
+    result = await validate(executor, "verification_form", {"account_order_number": order},
+                            requested="account_order_number", slots={**MARIA, "date_of_birth_matched": born_matched})
+    assert result.slots == {"account_order_number": None, "date_of_birth_matched": None,
+                            "verification_failures": 1.0}
+    assert result.responses_used == ["utter_verification_details_mismatch"]
 
 
 @pytest.mark.asyncio

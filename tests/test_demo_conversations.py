@@ -85,10 +85,11 @@ async def test_balance_after_correct_pin_and_pin_is_never_stored(client):
     assert "2468" not in stored and "two four six eight" not in stored
 
 
-async def test_balance_with_date_of_birth(client):
+async def test_balance_with_date_of_birth_and_an_order_number(client):
     await say(client, "b2", "how much money is in my account")
     reply = await say(client, "b2", "march fourteenth nineteen eighty five")
-    assert "balance is" in reply
+    assert "balance is" not in reply and "order" in reply
+    assert "balance is" in await say(client, "b2", "it's four seven two nine one eight")
 
 
 async def test_wrong_pin_three_times_hands_off(client):

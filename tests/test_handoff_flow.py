@@ -23,7 +23,7 @@ from handoff.desk import DeskHub
 from handoff.model import CONNECTED, WAITING, QueuedCall, QueueConfig
 from handoff.store.sqlite_store import SqliteStore
 from helpline.app import AGENT_BRIDGE, build_app
-from tests.auth_support import sign_in
+from tests.auth_support import API_HEADERS, sign_in, use_api_token
 from tests.conftest import ROOT
 from tests.handoff_support import RecordedCallerLeg, receive_audio, speech_pcm16, stream_speech
 
@@ -35,13 +35,15 @@ CALLER = {"caller_number": "+15551230001"}
 async def client(demo_archive, tmp_path, monkeypatch):
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
+    use_api_token(monkeypatch)
     async with TestClient(TestServer(build_app(ROOT, demo_archive))) as test_client:
         yield test_client
 
 
 async def say(client, sender: str, text: str) -> str:
+    """A caller's turn from the channel client (its API token vouches for the caller ID)."""
     response = await client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text,
-                                                                 "metadata": CALLER})
+                                                                 "metadata": CALLER}, headers=API_HEADERS)
     assert response.status == 200
     return " ".join(m.get("text", "") for m in await response.json())
 

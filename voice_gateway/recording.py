@@ -3,23 +3,30 @@
 One folder per call under the configured directory, named by the time and the gateway's call id
 (``bot.security.paths.safe_child`` keeps it inside): ``caller.wav``, ``bot.wav``, ``transcript.json``
 (each line of the conversation with seconds from the start of the call, and the carrier's id for
-it). The caller's words and audio are masked while the bot asks for a sensitive slot (the PIN), as
-the bot does in its trackers.
-Folders older than the retention period are deleted when a new call starts.
+it). The transcript is rewritten (atomically) with every line, so a crash loses at most the turn in
+progress; ``ended_reason`` stays null until the call closes.
+
+Secrets never reach the disk: the caller's words and audio are masked from the moment the bot
+starts asking for a sensitive slot (the PIN) until the answer is in, as the bot does in its
+trackers; any other line that holds a card number, PIN or date of birth (``bot.security.pii``) is
+masked, and the audio of a caller's utterance that held one is silenced once it is recognised
+(``silence_caller``). Folders older than the retention period are deleted when a new call starts.
 """
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
 
-from bot.core.redaction import MASK
 from bot.security.paths import safe_child
+from bot.security.pii import MASK, mask_pii
 from voice_gateway.audio.wav import WavWriter
 
 logger = logging.getLogger(__name__)
+SILENCE_MARGIN_SECS = 0.25  # around an utterance that held a secret: the edges of its first and last words
 
 
 def purge_old_recordings(root: Path, retention_days: float) -> int:
@@ -48,29 +55,49 @@ class CallRecorder:
         self._caller = WavWriter(self.folder / "caller.wav", sample_rate)
         self._bot = WavWriter(self.folder / "bot.wav", sample_rate)
         self._lines: list[dict] = []
+        self._write_transcript(None)
 
     def _now_samples(self) -> int:
         return int((time.monotonic() - self.started) * self.sample_rate)
+
+    @property
+    def caller_samples(self) -> int:
+        """How much of the caller's track is written: where the audio arriving now lands."""
+        return self._caller.samples_written
 
     def caller_audio(self, pcm16: bytes, masked: bool = False) -> None:
         self._caller.pad_to(self._now_samples() - len(pcm16) // 2)
         self._caller.write(bytes(len(pcm16)) if masked else pcm16)
 
-    def bot_audio(self, pcm16: bytes) -> None:
+    def silence_caller(self, start: int, end: int) -> None:
+        """Blank the caller's audio between two ``caller_samples`` marks (with a margin each side)."""
+        margin = int(SILENCE_MARGIN_SECS * self.sample_rate)
+        self._caller.silence(start - margin, end + margin)
+        logger.info("caller audio holding a secret silenced in the recording",
+                    extra={"call_id": self.call_id, "seconds": round((end - start) / self.sample_rate, 2)})
+
+    def bot_audio(self, pcm16: bytes, masked: bool = False) -> None:
         self._bot.pad_to(self._now_samples())
-        self._bot.write(pcm16)
+        self._bot.write(bytes(len(pcm16)) if masked else pcm16)
 
     def line(self, speaker: str, text: str, masked: bool = False, **extra) -> None:
         self._lines.append({"t": round(time.monotonic() - self.started, 3), "speaker": speaker,
-                            "text": MASK if masked else text, **extra})
+                            "text": MASK if masked else mask_pii(text), **extra})
+        self._write_transcript(None)
+
+    def _write_transcript(self, ended_reason: str | None) -> None:
+        """Replace transcript.json whole (write, then rename), so a reader or a crash never sees half of it."""
+        transcript = {"call_id": self.call_id, "external_call_id": self.external_id,
+                      "started_at": self.started_at, "ended_reason": ended_reason,
+                      "sample_rate": self.sample_rate, "lines": self._lines}
+        partial = self.folder / "transcript.json.partial"
+        partial.write_text(json.dumps(transcript, indent=2) + "\n")
+        os.replace(partial, self.folder / "transcript.json")
 
     def close(self, reason: str) -> Path:
         end = self._now_samples()
         for track in (self._caller, self._bot):
             track.pad_to(end)
             track.close()
-        transcript = {"call_id": self.call_id, "external_call_id": self.external_id,
-                      "started_at": self.started_at, "ended_reason": reason,
-                      "sample_rate": self.sample_rate, "lines": self._lines}
-        (self.folder / "transcript.json").write_text(json.dumps(transcript, indent=2) + "\n")
+        self._write_transcript(reason)
         return self.folder

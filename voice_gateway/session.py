@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.events import ActionExecuted, UserUttered
 from bot.core.processor import UserMessage
+from bot.security.pii import contains_pii, mask_pii
 from voice_gateway.agent_bridge import BRIDGE_SAMPLE_RATE
 from voice_gateway.audio.dtmf import DtmfDetector
 from voice_gateway.audio.hold import hold_chime
@@ -63,12 +64,14 @@ class CallSession:
         self.inputs: asyncio.Queue[tuple] = asyncio.Queue()
         self.expecting_digits = False  # the bot asked for an order number, a PIN...
         self.expected_digits: int | None = None  # how many digits that slot takes, when known
-        self.sensitive = False  # ... and that answer must not be recorded (the PIN)
+        self.sensitive = False  # ... and that answer must not be recorded (the PIN), from the question on
         self.paused = False  # the bot handed the call to a person
         self.bridged = False  # ... and the agent bridge has it
         self.last_prompt: list[str] = []
         self.utterance: Utterance | None = None
         self.utterance_sensitive = False
+        self.utterance_from = 0  # where the utterance starts in the caller's recording (samples)
+        self.bot_leg_masked = False  # the bot is saying something that holds a secret
         self.utterance_mode = "normal"
         self.barge_in: str | None = None  # "pending" while the caller talks over the bot, "interrupted" once real
         self.hang_up_reason: str | None = None  # set when the gateway ends the call
@@ -176,6 +179,9 @@ class CallSession:
         self.utterance_mode = "digits" if self.expecting_digits else "normal"
         self.utterance = Utterance(self._recognizer(), self._on_partial)
         self.utterance_sensitive = self.sensitive
+        if self.recorder is not None:
+            preroll_secs = len(self.preroll) * self.vad.window_secs
+            self.utterance_from = self.recorder.caller_samples - int(preroll_secs * self.sample_rate)
         for window in self.preroll:
             self.utterance.feed(self._asr_audio(window))
         self.preroll.clear()
@@ -212,8 +218,9 @@ class CallSession:
             return
         self.barge_in = None
         self.no_input.on_input()
+        heard = (self.utterance_from, self.recorder.caller_samples if self.recorder is not None else 0)
         self.inputs.put_nowait(("utterance", asyncio.ensure_future(utterance.finish()), ended_at,
-                                self.utterance_sensitive))
+                                self.utterance_sensitive, heard))
 
     def _drop_utterance(self) -> None:
         if self.utterance is not None:
@@ -260,15 +267,18 @@ class CallSession:
     async def _handle_input(self, item: tuple) -> None:
         kind = item[0]
         if kind == "utterance":
-            _, finishing, ended_at, sensitive = item
+            _, finishing, ended_at, sensitive, heard = item
             text = await finishing
             self._recognised_at = time.monotonic()
             if not text:
                 logger.info("utterance without words ignored", extra=self._log())
                 return
+            sensitive = sensitive or self.sensitive  # said before the question, it still answers it
+            if self.recorder is not None and (sensitive or contains_pii(text)):
+                self.recorder.silence_caller(*heard)  # also what was recorded before the question began
             self._line("caller", text, masked=sensitive)
-            await self._notify({"event": "transcript", "speaker": "caller", "text": "[redacted]" if sensitive else text,
-                                "final": True})
+            await self._notify({"event": "transcript", "speaker": "caller",
+                                "text": "[redacted]" if sensitive else mask_pii(text), "final": True})
             await self._bot_turn(self._message(text), ended_at)
         elif kind == "keypad":
             await self._keypad_input(item[1])
@@ -305,20 +315,25 @@ class CallSession:
     async def _bot_turn(self, replies: Awaitable[list[dict]], ended_at: float | None = None) -> None:
         messages = await replies
         self._answered_at = time.monotonic()
-        tracker = asyncio.ensure_future(self.processor.get_tracker(self.call_id))  # read while speaking
+        tracker = await self.processor.get_tracker(self.call_id)
+        self._expect(tracker.requested_slot)  # before speaking: a PIN said over the question is already masked
         texts = [m["text"] for m in messages if m.get("text")]
         if texts:
             self.last_prompt = texts
             await self.say(texts, ended_at)
-        await self._after_turn(await tracker)
+        await self._after_turn(tracker)
 
-    async def _after_turn(self, tracker) -> None:
-        requested = tracker.requested_slot
+    def _expect(self, requested: str | None) -> None:
+        """How the caller's answer to the slot the bot asks for is heard, recognised and recorded."""
         self.expecting_digits = requested in self.config.digit_slots
         self.expected_digits = self.config.digit_lengths.get(requested) if self.expecting_digits else None
         self.sensitive = requested in self.processor.sensitive_slots
+        if self.sensitive and self.utterance is not None:
+            self.utterance_sensitive = True  # the caller started before the question
         self.turns.silence_secs = self.config.digits_end_of_turn_secs if self.expecting_digits \
             else self.config.end_of_turn_secs
+
+    async def _after_turn(self, tracker) -> None:
         if tracker.paused and not self.paused:
             self.paused = True
             await self._handed_off()
@@ -346,6 +361,7 @@ class CallSession:
         for text in texts:
             self._line("bot", text)
             await self._notify({"event": "transcript", "speaker": "bot", "text": text, "final": True})
+        self.bot_leg_masked = any(contains_pii(text) for text in texts)  # never, unless an action repeats one
 
         def first_frame() -> None:
             if ended_at is not None:
@@ -359,7 +375,10 @@ class CallSession:
                     speech_ms=round((now - self._answered_at) * 1000)))
                 asyncio.ensure_future(self._notify({"event": "turn", "after_end_of_turn_ms": round(latency_ms, 1)}))
 
-        return await self.playback.play(self.services.speech.speak(texts, self.sample_rate), first_frame)
+        try:
+            return await self.playback.play(self.services.speech.speak(texts, self.sample_rate), first_frame)
+        finally:
+            self.bot_leg_masked = False
 
     def start_hold(self) -> None:
         async def chimes():
@@ -388,7 +407,7 @@ class CallSession:
 
     def _record_bot_audio(self, pcm16: bytes) -> None:
         if self.recorder is not None:
-            self.recorder.bot_audio(pcm16)
+            self.recorder.bot_audio(pcm16, masked=self.bot_leg_masked)
 
     def _line(self, speaker: str, text: str, masked: bool = False) -> None:
         if self.recorder is not None:

@@ -2,6 +2,13 @@
 
 Every route answers malformed input with a 400 and a JSON body naming the
 problem; a model that fails to load leaves the current one serving.
+
+Who the caller is never comes from an anonymous client: ``metadata.caller_number``
+on the REST webhook is honoured only from an authenticated channel client (the
+bearer API token or a JWT, as Rasa's channels authenticate) and dropped otherwise,
+so a claimed number neither finds a customer nor makes a VIP. Slots that gate
+account data (``Domain.protected_slots``) cannot be set through the events route,
+whoever asks: only the bot's actions set them.
 """
 from __future__ import annotations
 
@@ -12,16 +19,19 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from bot.core.events import EventFormatError, events_from_dicts
+from bot.core.events import EventFormatError, SlotSet, events_from_dicts
 from bot.core.processor import MessageProcessor, UserMessage
 from bot.security.conversation_ids import CALL_ID_PREFIX, is_call_id
 from bot.security.json_limits import JsonLimitError, loads
+from bot.security.principal import principal_of
 from bot.model_archive import ModelLoadError, load
 
 logger = logging.getLogger(__name__)
 PROCESSOR_KEY = web.AppKey("processor", MessageProcessor)
 MAX_MESSAGE_CHARS = 5000
 MAX_SENDER_CHARS = 128
+CALLER_NUMBER = "caller_number"
+CHANNEL_CLIENTS = ("token", "jwt")  # how a channel client that may vouch for caller ID authenticates
 
 
 def error(status: int, reason: str, message: str) -> web.Response:
@@ -71,8 +81,17 @@ async def rest_webhook(request: web.Request) -> web.Response:
                                         "characters and 'metadata' an object")
     if is_call_id(sender):
         return error(400, "BadRequest", f"sender ids starting with '{CALL_ID_PREFIX}' are the phone calls' own")
-    message = UserMessage(_text_field(body, "message"), sender, "rest", metadata)
+    message = UserMessage(_text_field(body, "message"), sender, "rest", _trusted_metadata(request, metadata))
     return web.json_response(await processor_of(request).handle_message(message))
+
+
+def _trusted_metadata(request: web.Request, metadata: dict) -> dict:
+    """The message metadata, without a caller ID that an unauthenticated client claims."""
+    if CALLER_NUMBER not in metadata or principal_of(request).via in CHANNEL_CLIENTS:
+        return metadata
+    logger.warning("caller number from an unauthenticated client ignored",
+                   extra={"peer": request.remote, "via": principal_of(request).via})
+    return {k: v for k, v in metadata.items() if k != CALLER_NUMBER}
 
 
 async def parse(request: web.Request) -> web.Response:
@@ -92,6 +111,13 @@ async def append_events(request: web.Request) -> web.Response:
     except EventFormatError as exc:
         return error(400, "BadRequest", str(exc))
     processor = processor_of(request)
+    protected = processor.model.domain.protected_slots
+    refused = sorted({e.name for e in events if isinstance(e, SlotSet) and e.name in protected})
+    if refused:
+        logger.warning("protected slot events refused", extra={"slots": refused, "user": principal_of(request).user})
+        return error(400, "ProtectedSlot", f"the slot{'s' if len(refused) > 1 else ''} "
+                                           f"{', '.join(repr(name) for name in refused)} can only be set by the "
+                                           "bot's actions, not through the events API")
     sender_id = request.match_info["sender_id"]
     await processor.store.append(sender_id, events)
     return web.json_response((await processor.get_tracker(sender_id)).current_state())

@@ -6,7 +6,8 @@ trigger here wins over whatever the dialogue would have done. Every trigger has
 a reason name that ends up in the handoff summary and the supervisor's metrics.
 Channels add their own reasons through ``MessageProcessor.escalate`` (keypad
 zero: ``keypad_zero``, repeated silence: ``no_input``); a failed verification
-is handed off by the demo's form (``failed_verification``).
+is handed off by the demo's form (``failed_verification``, or ``verification_locked`` when
+the customer's checks are locked out across calls).
 
 The policy works on the tracker's JSON state, the same shape the handoff port
 receives, so the handoff side reuses ``skill_for`` and ``is_vip``.
@@ -151,22 +152,37 @@ class EscalationPolicy:
         return self.default_skill
 
     def is_vip(self, state: dict) -> bool:
+        """Only from what a caller cannot simply claim: the channel's caller ID, or a verified customer.
+
+        Channels pass caller ID only from an authenticated carrier or client (the REST webhook drops
+        an anonymous client's ``caller_number``); a number or account the caller merely names counts
+        once they have passed verification.
+        """
         slots = state.get("slots") or {}
-        return bool(caller_number(state) in self.vip_numbers
-                    or (slots.get("customer_id") and str(slots["customer_id"]) in self.vip_customers))
+        if channel_caller_id(state) in self.vip_numbers:
+            return True
+        if not slots.get("verified"):
+            return False
+        return (str(slots.get("caller_phone")) in self.vip_numbers
+                or (slots.get("customer_id") is not None and str(slots["customer_id"]) in self.vip_customers))
 
 
 def user_turns(state: dict) -> list[dict]:
     return [e for e in state.get("events") or [] if e.get("event") == "user"]
 
 
-def caller_number(state: dict) -> str | None:
-    """Caller ID from the channel's metadata (the first turn that had one), else the verified phone slot."""
+def channel_caller_id(state: dict) -> str | None:
+    """Caller ID from the channel's metadata (the first turn that had one)."""
     for turn in user_turns(state):
         number = (turn.get("metadata") or {}).get("caller_number")
         if number:
             return str(number)
-    phone = (state.get("slots") or {}).get("caller_phone")
+    return None
+
+
+def caller_number(state: dict) -> str | None:
+    """Caller ID from the channel, else the phone number the caller gave (the summary says if verified)."""
+    phone = channel_caller_id(state) or (state.get("slots") or {}).get("caller_phone")
     return str(phone) if phone else None
 
 

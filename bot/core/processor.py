@@ -72,11 +72,17 @@ def parse_trigger(text: str, domain: Domain) -> dict | None:
     """``/intent{"entity": "value"}`` bypasses NLU, as in Rasa (used for buttons and the keypad).
 
     ``/faq/payment_methods`` names a retrieval intent's sub-intent: the intent is ``faq``.
+    An entity named like a protected slot (``/check_balance{"verified": true}``) is dropped: a
+    client may choose its intent, never vouch for itself.
     """
     trigger = parse_intent_trigger(text)
     if trigger is None or base_intent(trigger[0]) not in domain.intents:
         return None
     full, entities = trigger
+    refused = sorted(set(entities) & domain.protected_slots)
+    if refused:
+        logger.warning("protected slots in an intent trigger ignored", extra={"slots": refused})
+        entities = {k: v for k, v in entities.items() if k not in refused}
     intent = {"name": base_intent(full), "confidence": 1.0}
     if full != intent["name"]:
         intent["full_retrieval_intent_name"] = full

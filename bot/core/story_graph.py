@@ -57,9 +57,14 @@ def step_events(step: Step, keep_text: bool = False) -> list[Event]:
 
 
 def slots_for_entities(entities: list[dict], domain: Domain) -> list[SlotSet]:
-    """Slots that a user turn's entities fill by unconditional from_entity mappings (Rasa 3 does this in stories)."""
+    """Slots that a user turn's entities fill by unconditional from_entity mappings (Rasa 3 does this in stories).
+
+    Protected slots are left out: at run time only actions set them.
+    """
     events = []
     for slot in domain.slots.values():
+        if slot.protected:
+            continue
         values = [e.get("value") for mapping in slot.mappings
                   if mapping.type == "from_entity" and not any(c.get("active_loop") for c in mapping.conditions)
                   for e in entities

@@ -5,7 +5,10 @@ digit, dates as "Friday, May third", money in words. Fixed wording lives in the
 domain's responses; only sentences that carry CRM data are built here.
 
 Secrets: PIN and date-of-birth slots are cleared by the same validation that
-checks them, and neither is ever logged or repeated back to the caller.
+checks them, and neither is ever logged or repeated back to the caller. Every
+failed check also counts against the customer across calls and channels
+(``bot.security.lockout``), which locks the account out of phone verification
+after too many.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import logging
 import re
 from abc import ABC, abstractmethod
 from datetime import date
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
@@ -22,6 +25,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from bot import crm
+from bot.security import lockout
 from bot.spoken import ordinal_words, speak_digits, speak_money
 from bot.crm import DirectoryError, Order, OrderStatus, normalize_phone
 
@@ -33,6 +37,9 @@ ORDER_LOOKUP_FAILURES = "order_lookup_failures"
 CALLER_PHONE = "caller_phone"
 PIN = "pin"
 DATE_OF_BIRTH = "date_of_birth"
+DATE_OF_BIRTH_MATCHED = "date_of_birth_matched"
+ACCOUNT_ORDER_NUMBER = "account_order_number"
+VERIFICATION_LOCKED = "verification_locked"
 VERIFIED = "verified"
 VERIFICATION_FAILURES = "verification_failures"
 CUSTOMER_ID = "customer_id"
@@ -144,7 +151,7 @@ class LimitedAttemptsValidation(FormValidationAction, ABC):
         """The ``validate_<form>`` action name."""
 
     @abstractmethod
-    def give_up(self, dispatcher: CollectingDispatcher) -> List[EventType]:
+    def give_up(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         """Events to run once the caller has used all their tries."""
 
     def failures(self, tracker: Tracker) -> int:
@@ -175,7 +182,7 @@ class LimitedAttemptsValidation(FormValidationAction, ABC):
             return [SlotSet(REQUESTED_SLOT, None), *crm_outage(dispatcher, error)]
         # super().run() applied the validated slots to ``tracker``.
         if self.attempts_exhausted(tracker):
-            events.extend(self.give_up(dispatcher))
+            events.extend(self.give_up(dispatcher, tracker))
         return events
 
 
@@ -199,7 +206,7 @@ class ValidateOrderStatusForm(LimitedAttemptsValidation):
             return {ORDER_NUMBER: None, **self.failed(tracker)}
         return {ORDER_NUMBER: number, ORDER_LOOKUP_FAILURES: 0.0}
 
-    def give_up(self, dispatcher: CollectingDispatcher) -> List[EventType]:
+    def give_up(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         # The form ends with no order number, and a rule offers an agent; the
         # reason is kept for that offer. The count resets so a later lookup in
         # the same call gets fresh tries.
@@ -207,13 +214,18 @@ class ValidateOrderStatusForm(LimitedAttemptsValidation):
 
 
 class ValidateVerificationForm(LimitedAttemptsValidation):
-    """Identifies the caller (caller ID or a spoken number), then checks a PIN or date of birth.
+    """Identifies the caller (caller ID or a spoken number), then checks a PIN, or a date of birth and an order.
 
-    The form lists ``caller_phone``, ``pin`` and ``date_of_birth``;
-    Rasa asks for the first two, and a date of birth said at the PIN prompt is
-    accepted instead. Success sets ``verified``; three failed checks (unknown
-    numbers or wrong secrets) hand off with reason ``failed_verification``, and
-    stay locked out for the rest of the call.
+    The form lists ``caller_phone``, ``pin``, ``date_of_birth`` and ``account_order_number``. The bot
+    asks for the phone (unless caller ID found the account), then the PIN. A date of birth said at
+    the PIN prompt is the other way in, but never on its own: the bot then asks for the number of an
+    order on the account and says only whether the two together match, so a date cannot be
+    confirmed by itself. Success sets ``verified``.
+
+    Each failed check costs one of three tries in the call (then a handoff with reason
+    ``failed_verification``, and the form stays closed for the rest of the call) and counts against
+    the customer in ``bot.security.lockout``: past its limit, ``verification_locked`` is set, the
+    caller hears why and is handed off with that reason, in this call and any other until it expires.
     """
 
     failure_slot = VERIFICATION_FAILURES
@@ -222,8 +234,19 @@ class ValidateVerificationForm(LimitedAttemptsValidation):
     def name(self) -> Text:
         return "validate_verification_form"
 
+    def attempts_exhausted(self, tracker: Tracker) -> bool:
+        return bool(tracker.get_slot(VERIFICATION_LOCKED)) or super().attempts_exhausted(tracker)
+
     def is_finished(self, tracker: Tracker) -> bool:
         return bool(tracker.get_slot(VERIFIED)) or super().is_finished(tracker)
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if self.is_finished(tracker):
+            return []
+        if tracker.get_slot(DATE_OF_BIRTH_MATCHED) is not None:
+            return [CALLER_PHONE, ACCOUNT_ORDER_NUMBER]  # the second half of a date-of-birth answer
+        return domain_slots  # the PIN is asked (a date of birth is its other answer, the order number comes after)
 
     async def extract_caller_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
@@ -238,45 +261,79 @@ class ValidateVerificationForm(LimitedAttemptsValidation):
         phone = normalize_phone(str(slot_value))
         customer = await crm.current().find_customer_by_phone(phone) if phone else None
         if customer is not None:
-            return {CALLER_PHONE: phone, CUSTOMER_ID: customer.customer_id,
-                    CUSTOMER_FIRST_NAME: customer.first_name}
+            found = {CALLER_PHONE: phone, CUSTOMER_ID: customer.customer_id, CUSTOMER_FIRST_NAME: customer.first_name}
+            locked = await lockout.current().lockout(customer.customer_id) is not None
+            if locked or tracker.get_slot(VERIFICATION_LOCKED):
+                found[VERIFICATION_LOCKED] = locked
+            return found
         if tracker.get_slot(REQUESTED_SLOT) != CALLER_PHONE:
             return {CALLER_PHONE: None}  # unknown caller ID: simply ask for the account's number
         dispatcher.utter_message(response="utter_phone_not_found")
         return {CALLER_PHONE: None, **self.failed(tracker)}
 
     async def validate_pin(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+                           tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         pin = _digits(slot_value)
         if len(pin) != PIN_LENGTH:
             # Mis-heard digits never reached the CRM, so they don't cost a try.
             dispatcher.utter_message(response="utter_pin_format")
             return {PIN: None}
-        matched = await crm.current().verify_pin(tracker.get_slot(CUSTOMER_ID), pin)
-        return self._checked(matched, PIN, "utter_pin_mismatch", dispatcher, tracker)
+        return await self._check(tracker, dispatcher, {PIN: None}, "utter_pin_mismatch",
+                                 lambda customer_id: crm.current().verify_pin(customer_id, pin))
 
     async def validate_date_of_birth(self, slot_value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        """Checked now, told only with the order number: the caller learns nothing from a date alone."""
         if PIN in tracker.slots_to_validate():
             return {DATE_OF_BIRTH: None}  # a PIN was heard too: that is this turn's one try
         born = _parse_date(slot_value)
         if born is None:
             dispatcher.utter_message(response="utter_dob_format")
             return {DATE_OF_BIRTH: None}
-        matched = await crm.current().verify_date_of_birth(tracker.get_slot(CUSTOMER_ID), born)
-        return self._checked(matched, DATE_OF_BIRTH, "utter_dob_mismatch", dispatcher, tracker)
+        customer_id = tracker.get_slot(CUSTOMER_ID)
+        if not customer_id:
+            return {DATE_OF_BIRTH: None}
+        if await lockout.current().lockout(customer_id) is not None:
+            return {DATE_OF_BIRTH: None, VERIFICATION_LOCKED: True}
+        matched = await crm.current().verify_date_of_birth(customer_id, born)
+        return {DATE_OF_BIRTH: None, DATE_OF_BIRTH_MATCHED: matched}
 
-    def _checked(self, matched: bool, secret_slot: Text, mismatch_response: Text,
-                 dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-        """Outcome of a secret check; the secret's slot is cleared either way."""
-        if not matched:
+    async def validate_account_order_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                            tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        number = _digits(slot_value)
+        if len(number) != ORDER_NUMBER_LENGTH:
+            dispatcher.utter_message(response="utter_order_number_format")
+            return {ACCOUNT_ORDER_NUMBER: None}
+        born_matched = bool(tracker.get_slot(DATE_OF_BIRTH_MATCHED))
+
+        async def matches(customer_id: Text) -> bool:
+            order = await crm.current().get_order(number)
+            return born_matched and order is not None and order.customer_id == customer_id
+
+        return await self._check(tracker, dispatcher, {ACCOUNT_ORDER_NUMBER: None, DATE_OF_BIRTH_MATCHED: None},
+                                 "utter_verification_details_mismatch", matches)
+
+    async def _check(self, tracker: Tracker, dispatcher: CollectingDispatcher, cleared: Dict[Text, Any],
+                     mismatch_response: Text, matches: Callable[[Text], Awaitable[bool]]) -> Dict[Text, Any]:
+        """One check of the caller's secrets: counted, and the answers' slots cleared whatever the outcome."""
+        customer_id = tracker.get_slot(CUSTOMER_ID)
+        if not customer_id:
+            return cleared  # nobody identified yet: the form asks for the phone number first
+        guard = lockout.current()
+        if await guard.lockout(customer_id) is not None:
+            return {**cleared, VERIFICATION_LOCKED: True}
+        if not await matches(customer_id):
             dispatcher.utter_message(response=mismatch_response)
-            return {secret_slot: None, **self.failed(tracker)}
-        logger.info("caller verified", extra={"customer_id": tracker.get_slot(CUSTOMER_ID), "method": secret_slot})
+            locked = await guard.failed(customer_id, tracker.sender_id) is not None
+            return {**cleared, **self.failed(tracker), **({VERIFICATION_LOCKED: True} if locked else {})}
+        await guard.passed(customer_id)
+        logger.info("caller verified", extra={"customer_id": customer_id, "method": next(iter(cleared))})
         dispatcher.utter_message(text=f"Thank you, {tracker.get_slot(CUSTOMER_FIRST_NAME)}. You're verified.")
-        return {secret_slot: None, VERIFIED: True, VERIFICATION_FAILURES: 0.0}
+        return {**cleared, VERIFIED: True, VERIFICATION_FAILURES: 0.0}
 
-    def give_up(self, dispatcher: CollectingDispatcher) -> List[EventType]:
+    def give_up(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        if tracker.get_slot(VERIFICATION_LOCKED):
+            return hand_off(dispatcher, "verification_locked", "utter_verification_locked")
         return hand_off(dispatcher, "failed_verification", "utter_verification_failed")
 
 

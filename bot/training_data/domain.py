@@ -18,6 +18,10 @@ from bot.training_data.yaml_reader import TrainingDataError, line_of, plain, rea
 REQUESTED_SLOT = "requested_slot"
 SESSION_START_METADATA_SLOT = "session_started_metadata"
 HANDOFF_REASON_SLOT = "handoff_reason"
+# Slots that gate account data: only actions set them (never a client's events, ``/intent{...}``
+# entities or NLU slot mappings). A domain marks others with ``protected: true`` (a Helpline key
+# Rasa ignores), or lifts these with ``protected: false``.
+DEFAULT_PROTECTED_SLOTS = frozenset({"verified", "customer_id"})
 DEFAULT_INTENTS = ["restart", "back", "out_of_scope", "session_start", "nlu_fallback"]
 DEFAULT_ACTIONS = [
     "action_listen",
@@ -93,6 +97,7 @@ class SlotDef:
     min_value: float = 0.0
     max_value: float = 1.0
     initial_value: Any = None
+    protected: bool = False  # set only by actions
     origin: Origin = field(default_factory=Origin)
 
     def feature(self, value: Any) -> tuple[float, ...] | None:
@@ -168,6 +173,11 @@ class Domain:
     def retrieval_actions(self) -> set[str]:
         """``utter_faq`` for every response named ``utter_faq/...``."""
         return {action for action in map(retrieval_action, self.responses) if action}
+
+    @property
+    def protected_slots(self) -> set[str]:
+        """Slots only actions may set (``protected: true``, and ``verified``/``customer_id`` unless lifted)."""
+        return {name for name, slot in self.slots.items() if slot.protected}
 
     def is_known_action(self, name: str) -> bool:
         return (name in DEFAULT_ACTIONS or name in self.responses or name in self.retrieval_actions
@@ -312,6 +322,9 @@ class _DomainBuilder:
                     f"slot '{name}' has unknown type '{props.get('type')}' (use one of {sorted(SLOT_TYPES)})", path, line
                 )
             influence = bool(props.get("influence_conversation", slot_type != "any"))
+            protected = props.get("protected", name in DEFAULT_PROTECTED_SLOTS)
+            if not isinstance(protected, bool):
+                raise TrainingDataError(f"slot '{name}': 'protected' must be true or false", path, line)
             if slot_type == "any" and influence:
                 raise TrainingDataError(f"slot '{name}' of type 'any' cannot influence the conversation", path, line)
             slot = SlotDef(
@@ -323,6 +336,7 @@ class _DomainBuilder:
                 min_value=float(props.get("min_value", 0.0)),
                 max_value=float(props.get("max_value", 1.0)),
                 initial_value=plain(props.get("initial_value")),
+                protected=protected,
                 origin=Origin(str(path), line),
             )
             if slot_type == "categorical" and not slot.values:

@@ -19,13 +19,15 @@ def bot_texts(tracker) -> str:
 
 
 def transcript(voice_server, call_id: str) -> dict:
-    """The call's recorded transcript (written as the call closes, which may trail the hang-up a little)."""
+    """The call's recorded transcript once the call is closed (which may trail the hang-up a little)."""
     for _ in range(50):
         files = list(voice_server.services.config.recording_dir.glob(f"*-{call_id}/transcript.json"))
         if files:
-            return json.loads(files[0].read_text())
+            record = json.loads(files[0].read_text())
+            if record["ended_reason"] is not None:
+                return record
         time.sleep(0.1)
-    raise AssertionError(f"no transcript recorded for {call_id}")
+    raise AssertionError(f"no closed transcript recorded for {call_id}")
 
 
 async def test_order_status_with_a_spoken_order_number(voice_server):

@@ -115,6 +115,29 @@ def test_recording_masks_sensitive_turns_and_old_recordings_are_deleted(tmp_path
     assert purge_old_recordings(tmp_path, retention_days=30) == 1 and not folder.exists()
 
 
+def test_the_transcript_is_on_disk_after_every_line_and_secrets_heard_late_are_silenced(tmp_path):
+    """A crash loses at most the turn in progress; a card number recognised after the fact leaves no audio."""
+    recorder = CallRecorder(tmp_path, "CA2", 8000)
+    folder = recorder.folder
+    assert json.loads((folder / "transcript.json").read_text())["lines"] == []
+    recorder.line("bot", "How can I help?")
+    recorder.caller_audio(b"\x10\x00" * 800)
+    start = recorder.caller_samples
+    recorder.caller_audio(b"\x20\x00" * 8000)  # one second holding a card number
+    end = recorder.caller_samples
+    recorder.caller_audio(b"\x30\x00" * 4000)
+    recorder.silence_caller(start, end)
+    recorder.line("caller", "my card number is 4111 1111 1111 1111")
+    written = json.loads((folder / "transcript.json").read_text())  # the call is still going
+    assert written["ended_reason"] is None
+    assert [line["text"] for line in written["lines"]] == ["How can I help?", "my card number is [redacted]"]
+    recorder.close("caller hung up")
+    audio = (folder / "caller.wav").read_bytes()[44:]
+    assert b"\x20\x00" not in audio and b"\x30\x00" in audio  # the margin takes a little of what follows
+    assert audio.count(b"\x30\x00") >= 4000 - int(0.25 * 8000)
+    assert json.loads((folder / "transcript.json").read_text())["ended_reason"] == "caller hung up"
+
+
 def test_a_long_first_sentence_is_split_at_its_first_comma():
     sentence = "Your order shipped with UPS on Monday, and should arrive Friday, November twenty seventh."
     assert first_clauses(sentence) == ["Your order shipped with UPS on Monday,",

@@ -37,12 +37,17 @@ def write_wav(path: Path | str, pcm16: bytes, sample_rate: int) -> None:
 
 
 class WavWriter:
-    """A mono PCM16 WAV written as audio arrives (the header is fixed up on close)."""
+    """A mono PCM16 WAV written as audio arrives (the header is fixed up on close).
+
+    ``silence`` blanks audio already written: a recording learns that the caller said a card
+    number only once the words are recognised, after the audio is on disk.
+    """
 
     def __init__(self, path: Path, sample_rate: int):
         self.sample_rate = sample_rate
         self.samples_written = 0
-        self._wav = wave.open(str(path), "wb")
+        self._file = open(path, "w+b")
+        self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(sample_rate)
@@ -56,5 +61,17 @@ class WavWriter:
         if samples > self.samples_written:
             self.write(bytes(2 * (samples - self.samples_written)))
 
+    def silence(self, start: int, end: int) -> None:
+        """Overwrite samples ``[start, end)`` that are already written with silence."""
+        start, end = max(0, start), min(end, self.samples_written)
+        if end <= start:
+            return
+        end_of_data = self._file.tell()
+        data_start = end_of_data - 2 * self.samples_written
+        self._file.seek(data_start + 2 * start)
+        self._file.write(bytes(2 * (end - start)))
+        self._file.seek(end_of_data)
+
     def close(self) -> None:
         self._wav.close()
+        self._file.close()

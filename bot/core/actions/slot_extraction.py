@@ -3,7 +3,9 @@
 Runs after every user message. Mappings are tried in order (the first one that
 yields a value wins); ``conditions`` restrict a mapping to an active loop and
 requested slot; an entity that several slots of the active form map is only
-used for the slot being asked for.
+used for the slot being asked for. Protected slots (``Domain.protected_slots``:
+``verified``, ``customer_id``...) are never filled from a message: only actions
+set them, so no entity a client sends can vouch for a caller.
 """
 from __future__ import annotations
 
@@ -78,10 +80,10 @@ def mapping_value(slot: SlotDef, mapping: SlotMapping, tracker: DialogueStateTra
 
 
 def extract_slots(tracker: DialogueStateTracker, domain: Domain, activating_form: str | None = None) -> list[SlotSet]:
-    """SlotSet events for every slot that a mapping fills from the latest message."""
+    """SlotSet events for every slot (protected ones aside) that a mapping fills from the latest message."""
     events = []
     for slot in domain.slots.values():
-        if slot.name == REQUESTED_SLOT:
+        if slot.name == REQUESTED_SLOT or slot.protected:
             continue
         value = next((v for v in (mapping_value(slot, m, tracker, domain, activating_form) for m in slot.mappings)
                       if v is not NOT_EXTRACTED), NOT_EXTRACTED)
