@@ -86,5 +86,7 @@ def _queue(item: Any) -> QueueConfig:
         raise HandoffConfigError(f"queue {item['name']!r}: unknown settings {sorted(unknown)}")
     queue = QueueConfig(**{"skill": item["name"], **item})
     strategy(queue.strategy)  # an unknown strategy is an error now, not at the first call
+    if queue.transfer_to is not None and not str(queue.transfer_to).startswith(("sip:", "sips:")):
+        raise HandoffConfigError(f"queue {queue.name!r}: transfer_to must be a sip: URI, not {queue.transfer_to!r}")
     queue.tiers = [int(t) for t in queue.tiers]
     return queue

@@ -17,7 +17,8 @@ AGENT_STATES = (AVAILABLE, ON_CALL, WRAP_UP, AWAY, OFFLINE)
 WAITING, CONNECTED = "waiting", "connected"
 # Final call states, kept as call records.
 COMPLETED, ABANDONED, CALLBACK, VOICEMAIL, REJECTED = "completed", "abandoned", "callback", "voicemail", "rejected"
-FINAL_STATES = (COMPLETED, ABANDONED, CALLBACK, VOICEMAIL, REJECTED)
+TRANSFERRED = "transferred"  # handed to the queue's transfer_to (a SIP URI on another PBX)
+FINAL_STATES = (COMPLETED, ABANDONED, CALLBACK, VOICEMAIL, REJECTED, TRANSFERRED)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class QueueConfig:
     ring_timeout: float = 15.0
     wrap_up_time: float = 10.0
     announce_interval: float = 30.0
+    transfer_to: str | None = None                      # a SIP URI: SIP callers are blind-transferred there
 
     def tier_min_proficiency(self, waited: float) -> int:
         """Tier levels open one by one as the caller waits (mod_callcenter's tier_rule_wait_second)."""

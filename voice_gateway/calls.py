@@ -22,8 +22,12 @@ class CallClosed(Exception):
 
 async def run_call(services, serializer, receive: Callable[[float], Awaitable[str | bytes | None]],
                    send_raw: Callable[[str | bytes], Awaitable[None]], close: Callable[[str], Awaitable[None]],
-                   protocol: str) -> str:
-    """Serve one call; returns the reason it ended. ``receive(timeout)`` gives None when the peer closed."""
+                   protocol: str, transfer: Callable[[str], Awaitable[bool]] | None = None) -> str:
+    """Serve one call; returns the reason it ended. ``receive(timeout)`` gives None when the peer closed.
+
+    ``transfer(uri)``, where the transport can hand a caller to another number (SIP REFER), is offered
+    to the agent bridge through the call's leg.
+    """
     session: CallSession | None = None
 
     async def send(frame: OutboundFrame) -> None:
@@ -55,7 +59,7 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
                         raise ProtocolError(f"call id {frame.call_id!r} is already in a live call")
                     await services.ready()
                     session = CallSession(services, frame, send, close_from_session,
-                                          in_band_dtmf=getattr(serializer, "in_band_dtmf", False))
+                                          in_band_dtmf=getattr(serializer, "in_band_dtmf", False), transfer=transfer)
                     services.calls[frame.call_id] = session
                     session.start()
                 elif isinstance(frame, CallEnded):

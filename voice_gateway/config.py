@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voice_gateway.no_input import NoInputPolicy
+from voice_gateway.sip.config import SipConfig, load_sip_config
 
 HANDOFF_WITHOUT_BRIDGE = ("stay", "hang_up")
 
@@ -31,6 +32,7 @@ class VoiceConfig:
     recording_retention_days: float = 30
     audiosocket_host: str = "127.0.0.1"
     audiosocket_port: int | None = None  # None: no AudioSocket listener
+    sip: SipConfig | None = None  # None: no SIP endpoint (voice_gateway/sip/config.py)
     start_timeout_secs: float = 10.0  # a connection that never says who is calling is closed
     idle_timeout_secs: float = 30.0  # a call that stops sending anything is over
     prewarm_responses: bool = False  # synthesize the domain's fixed responses at start-up
@@ -65,6 +67,7 @@ def load_voice_config(raw: dict, base_dir: Path) -> VoiceConfig:
         recording_retention_days=float(recording.get("retention_days", 30)),
         audiosocket_host=audiosocket.get("host", "127.0.0.1"),
         audiosocket_port=audiosocket.get("port"),
+        sip=load_sip_config(raw.get("sip")),
         start_timeout_secs=float(raw.get("start_timeout_secs", 10.0)),
         idle_timeout_secs=float(raw.get("idle_timeout_secs", 30.0)),
         prewarm_responses=bool(raw.get("prewarm_responses", False)),

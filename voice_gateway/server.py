@@ -5,6 +5,7 @@
     GET /voice/status     models loaded? fixed responses synthesized? live calls
     GET /softphone        the browser softphone page (speaks Helpline's protocol)
     TCP audiosocket.port  Asterisk AudioSocket (config ``helpline: voice: audiosocket:``)
+    UDP+TCP sip.port      SIP trunks, PBXs and phones (config ``helpline: voice: sip:``, voice_gateway/sip)
 
 Models load once per process, in a worker thread: in the background at start-up with ``preload``
 (`helpline run`; the HTTP API answers meanwhile and a call that arrives first waits), else on the
@@ -28,10 +29,12 @@ from voice_gateway.serializers.base import MAX_FRAME_SECS
 from voice_gateway.serializers.helpline_pcm import HelplinePcmSerializer
 from voice_gateway.serializers.twilio import TwilioSerializer
 from voice_gateway.services import VoiceServices
+from voice_gateway.sip.endpoint import SipEndpoint
 
 logger = logging.getLogger(__name__)
 SERVICES_KEY = web.AppKey("voice_services", VoiceServices)
 AUDIOSOCKET_PORT_KEY = web.AppKey("voice_audiosocket_port", int)
+SIP_ENDPOINT_KEY = web.AppKey("voice_sip_endpoint", SipEndpoint)
 STATIC = Path(__file__).parent / "static"
 MAX_WS_MESSAGE = 256 * 1024  # larger messages close that call (aiohttp answers with 1009)
 
@@ -45,7 +48,10 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
     app.router.add_get("/voice/twilio", _websocket_handler(services, TwilioSerializer, "twilio"))
     app.router.add_get("/voice/ws", _websocket_handler(services, HelplinePcmSerializer, "helpline"))
     async def status(request: web.Request) -> web.Response:
-        return web.json_response(services.status())
+        result = services.status()
+        if SIP_ENDPOINT_KEY in app:
+            result["sip"] = app[SIP_ENDPOINT_KEY].status()
+        return web.json_response(result)
 
     app.router.add_get("/voice/status", status)
     app.router.add_get("/softphone", _softphone)
@@ -68,7 +74,10 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
                 app[AUDIOSOCKET_PORT_KEY] = server.sockets[0].getsockname()[1]
                 logger.info("AudioSocket listening", extra={"host": config.audiosocket_host,
                                                             "port": app[AUDIOSOCKET_PORT_KEY]})
+        sip = await _start_sip(app, services, config)
         yield
+        if sip is not None:
+            await sip.stop()
         for task in (services.loading, services.prewarming):
             if task is not None:
                 task.cancel()
@@ -78,6 +87,20 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
 
     app.cleanup_ctx.append(lifecycle)
     return services
+
+
+async def _start_sip(app: web.Application, services: VoiceServices, config) -> SipEndpoint | None:
+    if config.sip is None:
+        return None
+    endpoint = SipEndpoint(services, config.sip)
+    try:
+        await endpoint.start()
+    except OSError as error:  # the HTTP API and the other channels still work
+        logger.error("SIP listener could not start", extra={"port": config.sip.port, "error": str(error)})
+        await endpoint.stop()
+        return None
+    app[SIP_ENDPOINT_KEY] = endpoint
+    return endpoint
 
 
 async def _softphone(request: web.Request) -> web.FileResponse:

@@ -39,13 +39,15 @@ PREROLL_WINDOWS = 10  # ~320 ms of audio before the turn start is confirmed, so 
 
 class CallSession:
     def __init__(self, services, started: CallStarted, send: Callable[[OutboundFrame], Awaitable[None]],
-                 close_transport: Callable[[str], Awaitable[None]], in_band_dtmf: bool = False):
+                 close_transport: Callable[[str], Awaitable[None]], in_band_dtmf: bool = False,
+                 transfer: Callable[[str], Awaitable[bool]] | None = None):
         config = services.config
         self.services, self.config = services, config
         self.processor = services.processor
         self.call_id, self.caller_number, self.sample_rate = started.call_id, started.caller_number, started.sample_rate
         self.send = send
         self._close_transport = close_transport
+        self.transfer = transfer  # blind transfer to a URI, where the transport has one (SIP)
         self.started_at = time.monotonic()
         self.upsampler = StreamResampler(self.sample_rate, VAD_RATE)
         self.vad = VoiceActivityDetector(config.vad_threshold)
