@@ -39,6 +39,8 @@ def load_settings(project: Path, config: BotConfig) -> Settings:
         sensitive_slots=set(raw.get("sensitive_slots") or []),
         voice=dict(raw.get("voice") or {}),
     )
+    if os.environ.get("HELPLINE_SIP_PORT") and isinstance(settings.voice.get("sip"), dict):
+        settings.voice["sip"] = {**settings.voice["sip"], "port": int(os.environ["HELPLINE_SIP_PORT"])}
     settings.action_endpoint = _action_endpoint(project / "endpoints.yml")
     return settings
 

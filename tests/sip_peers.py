@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import socket
+import tempfile
 import wave
 from pathlib import Path
 
@@ -250,5 +251,70 @@ def exchange(datagram: bytes, server: tuple[str, int], source_host: str = "127.0
                 status = reply.split("\r\n", 1)[0]
                 if not status.startswith("SIP/2.0 1"):
                     return status
-        except socket.timeout:
+        except (socket.timeout, ConnectionRefusedError):  # nothing answered, or nothing listens yet
             return None
+
+
+async def run_sipp(target: str, calls: int, *, rate: float = 5, concurrent: int = 10, hold_ms: int = 500,
+                   service: str = "helpline", timeout: float = 120, scenario: Path | None = None,
+                   workdir: Path | None = None) -> dict:
+    """SIPp calls (its built-in caller: INVITE, ACK, hold, BYE; or ``scenario``); exit code and counts."""
+    binary = require_tool("sipp")
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="sipp-"))
+    stats = workdir / f"sipp-{os.getpid()}-{free_port()}.csv"
+    script = ["-sf", str(scenario)] if scenario else ["-sn", "uac"]
+    process = await asyncio.create_subprocess_exec(
+        binary, target, *script, "-s", service, "-m", str(calls), "-r", str(rate), "-l", str(concurrent),
+        "-d", str(hold_ms), "-i", "127.0.0.1", "-p", str(free_port()), "-mp", str(free_port()), "-nostdin",
+        "-timeout", f"{int(timeout)}s", "-timeout_error", "-trace_stat", "-stf", str(stats), "-fd", "1",
+        cwd=workdir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout + 30)
+    counts = sipp_counts(stats)
+    return {"exit_code": process.returncode, **counts, "output": output.decode(errors="replace")[-3000:]}
+
+
+def sipp_counts(stats: Path) -> dict:
+    """Cumulative successful and failed calls from SIPp's statistics file (the last row)."""
+    if not stats.exists():
+        return {"successful_calls": None, "failed_calls": None}
+    rows = [line.split(";") for line in stats.read_text().splitlines() if line.strip()]
+    header, last = rows[0], rows[-1]
+
+    def count(name: str) -> int | None:
+        return int(last[header.index(name)]) if name in header else None
+
+    return {"successful_calls": count("SuccessfulCall(C)"), "failed_calls": count("FailedCall(C)")}
+
+
+class Kamailio:
+    """A Kamailio process in the foreground, logging to a file."""
+
+    def __init__(self, config: Path, workdir: Path, defines: dict[str, str]):
+        self.binary = require_tool("kamailio")
+        self.config, self.dir, self.defines = config, workdir, defines
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    async def start(self) -> "Kamailio":
+        args = [self.binary, "-f", str(self.config), "-DD", "-E", "-w", str(self.dir), "-Y", str(self.dir),
+                "-P", str(self.dir / "kamailio.pid")]
+        for name, value in self.defines.items():
+            args += ["-A", f"{name}={value}"]
+        self.log = open(self.dir / "kamailio.log", "wb")
+        self.process = await asyncio.create_subprocess_exec(*args, stdout=self.log, stderr=asyncio.subprocess.STDOUT)
+        await asyncio.sleep(1.0)
+        if self.process.returncode is not None:
+            raise AssertionError(f"kamailio did not start: {(self.dir / 'kamailio.log').read_text()[-3000:]}")
+        return self
+
+    def log_text(self) -> str:
+        return (self.dir / "kamailio.log").read_text(errors="replace")
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except asyncio.TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        self.log.close()
