@@ -22,6 +22,7 @@ from tests.sip_peers import Kamailio, exchange, free_port, require_tool, run_sip
 from voice_gateway.sip.config import RegistrationConfig, SipConfig
 from voice_gateway.sip.endpoint import SipEndpoint
 
+CALLER = ROOT / "tests" / "sipp_caller.xml"  # SIPp's caller that follows a proxy's Record-Route
 REGISTRAR = """#!KAMAILIO
 debug=2
 log_stderror=yes
@@ -36,6 +37,7 @@ loadmodule "rr.so"
 loadmodule "pv.so"
 loadmodule "maxfwd.so"
 loadmodule "siputils.so"
+loadmodule "textops.so"
 loadmodule "xlog.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
@@ -76,7 +78,7 @@ async def test_registers_with_digest_auth_and_takes_calls_through_the_registrar(
         while registered.status()["registered"] != "registered" or refused.status()["registered"] != "failed":
             assert time.monotonic() < deadline, (registered.status(), refused.status(), registrar.log_text()[-2000:])
             await asyncio.sleep(0.1)
-        result = await run_sipp(f"127.0.0.1:{port}", 1, hold_ms=300, timeout=30)
+        result = await run_sipp(f"127.0.0.1:{port}", 1, hold_ms=300, timeout=30, scenario=CALLER)
         assert result["exit_code"] == 0 and result["successful_calls"] == 1, result["output"]
         assert registered.answered == 1 and refused.answered == 0
     finally:
@@ -125,7 +127,7 @@ async def test_dispatcher_spreads_calls_and_moves_them_off_a_silent_process(demo
                                {"LISTEN": f"udp:127.0.0.1:{proxy_port}", "DISPATCHER_LIST": f'"{listing}"'}).start()
         (a, a_http, _), (b, b_http, _) = processes
 
-        spread = await run_sipp(f"127.0.0.1:{proxy_port}", 6, rate=3, hold_ms=300, timeout=60)
+        spread = await run_sipp(f"127.0.0.1:{proxy_port}", 6, rate=3, hold_ms=300, timeout=60, scenario=CALLER)
         assert spread["exit_code"] == 0 and spread["successful_calls"] == 6, spread["output"]
         a_calls, b_calls = answered(a_http), answered(b_http)
         assert a_calls >= 2 and b_calls >= 2 and a_calls + b_calls == 6
@@ -133,7 +135,8 @@ async def test_dispatcher_spreads_calls_and_moves_them_off_a_silent_process(demo
         a.send_signal(signal.SIGSTOP)  # process A stops answering anything, OPTIONS included
         try:
             await asyncio.sleep(8)  # two probe rounds: the dispatcher marks A inactive
-            moved = await run_sipp(f"127.0.0.1:{proxy_port}", 4, rate=2, hold_ms=300, timeout=60)
+            moved = await run_sipp(f"127.0.0.1:{proxy_port}", 4, rate=2, hold_ms=300, timeout=60,
+                                   scenario=CALLER)
             assert moved["exit_code"] == 0 and moved["successful_calls"] == 4, moved["output"]
             assert answered(b_http) == b_calls + 4
         finally:
