@@ -13,7 +13,9 @@ import uuid
 
 import pytest
 
-from tests.sip_peers import Baresip, exchange, recognise, silence, sip_request, write_wav
+from tests.sip_peers import (
+    Baresip, exchange, free_port, recognise, require_tool, silence, sip_request, write_wav,
+)
 from tests.voice.conftest import CALLER
 from tests.voice.test_calls import bot_texts, transcript
 
@@ -159,3 +161,40 @@ async def test_caller_hangs_up_mid_prompt(voice_server, tmp_path):
         assert time.monotonic() < deadline, "the SIP call was not released"
         await asyncio.sleep(0.05)
     assert sip_call.rtp._closed
+
+
+async def test_a_queue_with_transfer_to_refers_sip_callers_to_that_pbx(voice_server, tmp_path):
+    """The general queue's agents sit on another PBX (SIPp answering there): the caller is REFERred to it."""
+    from helpline.app import AGENT_BRIDGE
+
+    bridge = voice_server.app[AGENT_BRIDGE]
+    pbx_port = free_port()
+    pbx = await asyncio.create_subprocess_exec(
+        require_tool("sipp"), "-sn", "uas", "-i", "127.0.0.1", "-p", str(pbx_port), "-mp", str(free_port()),
+        "-m", "1", "-nostdin", "-timeout", "90s", "-timeout_error", "-trace_stat", "-stf", str(tmp_path / "pbx.csv"),
+        cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    queue = bridge.acd.queue("general")
+    queue.transfer_to = f"sip:agents@127.0.0.1:{pbx_port}"
+    caller = None
+    try:
+        caller = await dial(voice_server, tmp_path)
+        sip_call, session = live_call(voice_server)
+        await bot_quiet(session)
+        await caller.press("0")  # a person, please: the general queue
+        await caller.wait_event("TRANSFER", timeout=40)  # the REFER reached the caller's phone
+        deadline = time.monotonic() + 30
+        while not any(r["id"] == session.call_id for r in voice_server.call(bridge.acd.store.records("call"))):
+            assert time.monotonic() < deadline, "the transferred call never left the queue"
+            await asyncio.sleep(0.2)
+        record = next(r for r in voice_server.call(bridge.acd.store.records("call")) if r["id"] == session.call_id)
+        assert record["state"] == "transferred" and record["queue"] == "general"
+        assert transcript(voice_server, session.call_id)["ended_reason"] == "transferred"
+        await caller.hang_up()  # the caller, now talking to the PBX, hangs up there
+        assert await asyncio.wait_for(pbx.wait(), 30) == 0  # the PBX took exactly one call, and it ended well
+    finally:
+        queue.transfer_to = None
+        if caller is not None:
+            await caller.close()
+        if pbx.returncode is None:
+            pbx.kill()
+            await pbx.wait()
