@@ -6,8 +6,10 @@ Starts `helpline run` (the demo bot, default config.yml, SIP on a free port) in 
 until its models are loaded and the fixed responses synthesized, then places calls with a SIP phone
 built on aiosipua/aiortp (bench/sip_caller.py): G.711 mu-law, 20 ms packets sent on a steady clock.
 Each call plays the six caller turns of bench/turn_latency.py (Piper speech), waiting for each answer
-to finish. Half the calls lose no packets; the other half lose ``--loss`` of the caller's packets at
-random (the jitter buffer conceals the gaps). Per turn: last packet of caller speech sent -> first
+to finish. The calls without loss alternate with the same calls over the Helpline WebSocket protocol
+(bench/turn_latency.py's client), so both transports are measured under the same load; then the same
+number of SIP calls lose ``--loss`` of the caller's packets at random (the jitter buffer conceals the
+gaps). Per turn: last packet of caller speech sent -> first
 packet of the bot's answer received (end-of-turn silence, recognition, bot, TTS, network). A turn
 counts as understood when the bot's next reply is the one the demo gives to those words (from the
 call's transcript). Writes the "turns" part of bench/results/sip.json.
@@ -34,6 +36,23 @@ from bench.turn_latency import CALLER, TURNS, start_server  # noqa: E402
 # What the demo says after each of TURNS, when it understood it.
 ANSWERS = ["order number", "four seven two nine one eight", "pin", "balance is", "order number",
            "six two one eight four seven"]
+
+
+async def websocket_calls(http_port: int, calls: int, speech: list[bytes]) -> list[dict]:
+    """The same turns over the Helpline WebSocket protocol, for comparison on the same server and load."""
+    from voice_gateway.client import Caller, HelplineLine
+
+    results = []
+    for number in range(calls):
+        line = HelplineLine(f"ws://127.0.0.1:{http_port}/voice/ws", 8000)
+        async with Caller(line, quiet_secs=0.8).dial(f"bench-ws-{number}-{os.getpid()}", CALLER) as caller:
+            await caller.wait_until_quiet()
+            for text, pcm in zip(TURNS, speech):
+                result = await caller.say(pcm, text)
+                print(f"  websocket call {number + 1}/{calls} {text!r}: {result.latency_ms and round(result.latency_ms)} ms",
+                      flush=True)
+                results.append({"loss": 0.0, "turn": text, "latency_ms": result.latency_ms})
+    return results
 
 
 async def place_calls(sip_port: int, calls: int, loss: float, speech: list[bytes]) -> list[dict]:
@@ -101,13 +120,23 @@ def main() -> None:
             server = start_server(env, port, Path(tmp) / f"server-{loss}.log")
             load_before = os.getloadavg()[0]
             try:
-                results = asyncio.run(place_calls(sip_port, args.calls, loss, speech))
+                if loss == 0:  # SIP and WebSocket calls alternate, so both see the same load
+                    results, websocket = [], []
+                    for _ in range(args.calls):
+                        results += asyncio.run(place_calls(sip_port, 1, loss, speech))
+                        websocket += asyncio.run(websocket_calls(port, 1, speech))
+                else:
+                    results = asyncio.run(place_calls(sip_port, args.calls, loss, speech))
             finally:
                 server.terminate()
                 server.wait(timeout=30)
             time.sleep(0.5)
             key = "no_loss" if loss == 0 else f"loss_{loss:.0%}".replace("%", "pct")
-            report[key] = {**summary(results, understood(data)), "load_average_1min": round(
+            counts = understood(data)
+            if loss == 0:  # transcripts in call order: SIP, WebSocket, SIP, ...
+                report["websocket_same_run"] = summary(websocket, counts[1::2])
+                counts = counts[0::2]
+            report[key] = {**summary(results, counts), "load_average_1min": round(
                 max(load_before, os.getloadavg()[0]), 2)}
             print(key, report[key], flush=True)
     previous = json.loads((RESULTS / "sip.json").read_text()) if (RESULTS / "sip.json").exists() else {}

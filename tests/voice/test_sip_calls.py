@@ -11,8 +11,6 @@ import asyncio
 import time
 import uuid
 
-import pytest
-
 from tests.sip_peers import (
     Baresip, exchange, free_port, recognise, require_tool, silence, sip_request, write_wav,
 )

@@ -1,7 +1,8 @@
 """SIP calls: what the SIP endpoint reports about one dialog and its RTP, as pipeline frames.
 
 In: the answered INVITE (``SipCallOpened``), decoded caller audio (PCM16, 8 kHz, 20 ms), RFC 4733
-keys (``SipKey``), the caller's BYE or CANCEL (``SipHangUp``). Out: bot audio as PCM16 for the RTP
+keys (``SipKey``), the caller's BYE or CANCEL (``SipHangUp``). A caller that offers no
+telephone-events gets in-band detection of keypad tones instead. Out: bot audio as PCM16 for the RTP
 leg; SIP has no marks or clear messages (the gateway paces its audio, so stopping is enough).
 """
 from __future__ import annotations
@@ -39,6 +40,9 @@ SipEvent = SipCallOpened | SipKey | SipHangUp | bytes
 
 class SipSerializer:
     sample_rate = SAMPLE_RATE
+
+    def __init__(self, in_band_dtmf: bool = False):
+        self.in_band_dtmf = in_band_dtmf  # the caller offered no telephone-events: listen for tones
 
     def deserialize(self, message: SipEvent) -> list[InboundFrame]:
         if isinstance(message, bytes):

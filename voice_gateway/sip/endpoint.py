@@ -166,7 +166,8 @@ class SipEndpoint:
         if audio is None:
             self._reject(dialog, 488, "Not Acceptable Here", why="no audio offer (late offers are not supported)")
             return
-        dtmf = next((c.payload_type for c in audio.codecs if c.encoding_name.lower() == "telephone-event"), 101)
+        events = next((c.payload_type for c in audio.codecs if c.encoding_name.lower() == "telephone-event"), None)
+        dtmf = 101 if events is None else events
         remote_host = (audio.connection or offer.connection).address if (audio.connection or offer.connection) \
             else dialog.source_addr[0]
         transport = dialog.transport
@@ -215,8 +216,8 @@ class SipEndpoint:
         logger.info("SIP call answered", extra={"call_id": call_id, **references})
         call.push(SipCallOpened(call_id, number, references))
         try:
-            await run_call(self.services, SipSerializer(), call.receive, call.send_raw, call.close, "sip",
-                           transfer=call.transfer)
+            await run_call(self.services, SipSerializer(in_band_dtmf=events is None), call.receive, call.send_raw,
+                           call.close, "sip", transfer=call.transfer)
         finally:
             await call.close("call over")
             self.calls.pop(dialog.call_id, None)
