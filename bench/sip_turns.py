@@ -7,7 +7,8 @@ until its models are loaded and the fixed responses synthesized, then places cal
 built on aiosipua/aiortp (bench/sip_caller.py): G.711 mu-law, 20 ms packets sent on a steady clock.
 Each call plays the six caller turns of bench/turn_latency.py (Piper speech), waiting for each answer
 to finish. The calls without loss alternate with the same calls over the Helpline WebSocket protocol
-(bench/turn_latency.py's client), so both transports are measured under the same load; then the same
+(bench/turn_latency.py's client), so both transports are measured under the same load, after one
+uncounted warm-up call (replies synthesized once, as on a server that has been up a while); then the same
 number of SIP calls lose ``--loss`` of the caller's packets at random (the jitter buffer conceals the
 gaps). Per turn: last packet of caller speech sent -> first
 packet of the bot's answer received (end-of-turn silence, recognition, bot, TTS, network). A turn
@@ -20,9 +21,10 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import tempfile
 import time
-import sys
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,7 +47,7 @@ async def websocket_calls(http_port: int, calls: int, speech: list[bytes]) -> li
     results = []
     for number in range(calls):
         line = HelplineLine(f"ws://127.0.0.1:{http_port}/voice/ws", 8000)
-        async with Caller(line, quiet_secs=0.8).dial(f"bench-ws-{number}-{os.getpid()}", CALLER) as caller:
+        async with Caller(line, quiet_secs=0.8).dial(f"bench-ws-{uuid.uuid4().hex[:12]}", CALLER) as caller:
             await caller.wait_until_quiet()
             for text, pcm in zip(TURNS, speech):
                 result = await caller.say(pcm, text)
@@ -120,6 +122,7 @@ def main() -> None:
             server = start_server(env, port, Path(tmp) / f"server-{loss}.log")
             load_before = os.getloadavg()[0]
             try:
+                asyncio.run(websocket_calls(port, 1, speech))  # warm-up, not counted: replies synthesized once
                 if loss == 0:  # SIP and WebSocket calls alternate, so both see the same load
                     results, websocket = [], []
                     for _ in range(args.calls):
@@ -132,7 +135,7 @@ def main() -> None:
                 server.wait(timeout=30)
             time.sleep(0.5)
             key = "no_loss" if loss == 0 else f"loss_{loss:.0%}".replace("%", "pct")
-            counts = understood(data)
+            counts = understood(data)[1:]  # without the warm-up call
             if loss == 0:  # transcripts in call order: SIP, WebSocket, SIP, ...
                 report["websocket_same_run"] = summary(websocket, counts[1::2])
                 counts = counts[0::2]

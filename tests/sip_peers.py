@@ -78,7 +78,7 @@ class Baresip:
     """One baresip caller process (one call), controlled over ctrl_tcp."""
 
     def __init__(self, workdir: Path, voice: Path, transport: str = "udp", number: str = "+15551230001",
-                 local_host: str = "127.0.0.1"):
+                 local_host: str = "127.0.0.1", codecs: str = "PCMU,PCMA"):
         self.binary = require_tool("baresip")
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,7 @@ class Baresip:
             f"module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{self.control_port}\n"
             f"snd_path {self.dir / 'heard'}\n")
         (self.dir / "accounts").write_text(
-            f"<sip:{number}@{local_host}>;regint=0;audio_codecs=PCMU,PCMA\n")
+            f"<sip:{number}@{local_host}>;regint=0;audio_codecs={codecs}\n")
         (self.dir / "contacts").write_text("")
         self.events: list[dict] = []
         self._changed = asyncio.Event()

@@ -12,7 +12,7 @@ import time
 import uuid
 
 from tests.sip_peers import (
-    Baresip, exchange, free_port, recognise, require_tool, silence, sip_request, write_wav,
+    Baresip, exchange, free_port, recognise, require_tool, silence, sip_request, voiced_seconds, write_wav,
 )
 from tests.voice.conftest import CALLER
 from tests.voice.test_calls import bot_texts, transcript
@@ -59,8 +59,9 @@ async def turn(voice_server, session, caller: Baresip, speech: bytes | None = No
     await bot_quiet(session)
 
 
-async def dial(voice_server, tmp_path, transport: str = "udp") -> Baresip:
-    caller = Baresip(tmp_path / "baresip", write_wav(tmp_path / "quiet.wav", silence(60)), transport=transport)
+async def dial(voice_server, tmp_path, transport: str = "udp", codecs: str = "PCMU,PCMA") -> Baresip:
+    caller = Baresip(tmp_path / "baresip", write_wav(tmp_path / "quiet.wav", silence(60)), transport=transport,
+                     codecs=codecs)
     await caller.start()
     await caller.dial(f"sip:helpline@127.0.0.1:{voice_server.sip.port};transport={transport}")
     return caller
@@ -139,9 +140,10 @@ async def test_keyed_order_number_then_handoff_to_the_desk(voice_server, tmp_pat
 
 
 async def test_caller_hangs_up_mid_prompt(voice_server, tmp_path):
-    caller = await dial(voice_server, tmp_path)
+    caller = await dial(voice_server, tmp_path, codecs="PCMA")  # a caller that speaks A-law only
     try:
         sip_call, session = live_call(voice_server)
+        assert sip_call.rtp.payload_type == 8
         deadline = time.monotonic() + 20
         while not session.playback.playing:
             assert time.monotonic() < deadline, "the greeting never started"
@@ -154,6 +156,7 @@ async def test_caller_hangs_up_mid_prompt(voice_server, tmp_path):
         await caller.close()
     record = transcript(voice_server, session.call_id)
     assert record["ended_reason"] == "caller hung up"
+    assert voiced_seconds(caller.heard()) > 0.5  # the A-law greeting was heard, until the hang-up
     deadline = time.monotonic() + 5
     while sip_call.sip_call_id in voice_server.sip.calls:
         assert time.monotonic() < deadline, "the SIP call was not released"
