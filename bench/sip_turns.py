@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from bench.common import RESULTS, write_result  # noqa: E402
+from bench.common import RESULTS, ROOT, write_result  # noqa: E402
 from bench.demo_startup import free_port  # noqa: E402
 from bench.turn_latency import CALLER, TURNS, start_server  # noqa: E402
 
@@ -77,10 +77,21 @@ async def place_calls(sip_port: int, calls: int, loss: float, speech: list[bytes
     return results
 
 
-def understood(data_dir: Path) -> list[int]:
-    """Per call (in the order they were placed): how many of the six turns got the expected answer."""
+def recordings_dir() -> Path:
+    """Where the server records calls (config.yml ``helpline: voice: recording:``)."""
+    from bot.training_data.project import load_project
+    from helpline.settings import load_settings
+    from voice_gateway.config import load_voice_config
+
+    return load_voice_config(load_settings(ROOT, load_project(ROOT).config).voice, ROOT).recording_dir
+
+
+def understood(since: str) -> list[int]:
+    """Per call placed since ``since`` (UTC, as recording folders are named: 20261130-191313), in
+    order: how many of the six turns got the expected answer."""
     counts = []
-    for path in sorted((data_dir / "recordings").glob("*/transcript.json"), key=lambda p: p.stat().st_mtime):
+    folders = sorted(p for p in recordings_dir().iterdir() if p.name[:15] >= since)
+    for path in [folder / "transcript.json" for folder in folders if (folder / "transcript.json").exists()]:
         bot = [line["text"].lower() for line in json.loads(path.read_text())["lines"] if line["speaker"] == "bot"]
         found, position = 0, 0
         for expected in ANSWERS:
@@ -117,6 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for loss in (0.0, args.loss):
             data = Path(tmp) / f"data-{loss}"
+            since = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
             env = {**os.environ, "HELPLINE_DATA_DIR": str(data), "HELPLINE_PORT": str(port),
                    "HELPLINE_SIP_PORT": str(sip_port)}
             server = start_server(env, port, Path(tmp) / f"server-{loss}.log")
@@ -135,9 +147,10 @@ def main() -> None:
                 server.wait(timeout=30)
             time.sleep(0.5)
             key = "no_loss" if loss == 0 else f"loss_{loss:.0%}".replace("%", "pct")
-            counts = understood(data)[1:]  # without the warm-up call
+            counts = understood(since)[1:]  # without the warm-up call
             if loss == 0:  # transcripts in call order: SIP, WebSocket, SIP, ...
-                report["websocket_same_run"] = summary(websocket, counts[1::2])
+                report["websocket_same_run"] = {key: value for key, value in summary(websocket, counts[1::2]).items()
+                                                if not key.startswith("caller_packet")}
                 counts = counts[0::2]
             report[key] = {**summary(results, counts), "load_average_1min": round(
                 max(load_before, os.getloadavg()[0]), 2)}

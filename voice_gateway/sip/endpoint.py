@@ -7,6 +7,8 @@ allowed peer's P-Asserted-Identity or From, an RTP leg for the first G.711 codec
 200 OK; from there the call is an ordinary gateway call. Past ``max_calls`` an INVITE is answered
 ``503`` (a proxy in front then tries another Helpline), a call without audio we can speak ``488``.
 OPTIONS is answered 200 while the endpoint takes calls: that is what a proxy's health checks probe.
+A re-INVITE (session refresh, hold, media moved by an SBC) keeps the call and its codec; a
+retransmitted INVITE is absorbed here (aiosipua would take it for a second call).
 With ``register:`` the endpoint keeps a binding at a registrar, digest authentication included.
 
 Library: aiosipua (SIP messages, dialogs, UAS/UAC, digest auth, REGISTER) and aiortp (RTP, jitter
@@ -69,6 +71,7 @@ class SipEndpoint:
             uac = SipUAC(transport)
             uas = SipUAS(transport, user_agent=self.config.user_agent, uac=uac)
             uas.on_invite = self._on_invite
+            uas.on_reinvite = self._on_reinvite
             uas.on_bye = self._on_bye
             uas.on_cancel = self._on_cancel
             uas.on_options = self._on_options
@@ -108,6 +111,9 @@ class SipEndpoint:
 
     # ---- routing: responses to our own in-dialog requests, then the stack ------------------------------
     def _route(self, message, addr, stack) -> None:
+        if isinstance(message, SipRequest) and message.method == "INVITE" and message.call_id in self.calls \
+                and ";tag=" not in (message.headers.get_first("to") or ""):
+            return  # a retransmitted INVITE: our 100 or 200 (retransmitted until the ACK) answers it
         if isinstance(message, SipResponse) and message.status_code >= 200:
             cseq = message.headers.get_first("cseq") or ""
             future = self._responses.get((message.call_id or "", cseq.strip()))
@@ -221,6 +227,19 @@ class SipEndpoint:
         finally:
             await call.close("call over")
             self.calls.pop(dialog.call_id, None)
+
+    def _on_reinvite(self, dialog: IncomingCall) -> None:
+        """A session refresh or a moved media address (hold, SBC failover): same codec, new destination."""
+        call = self.calls.get(dialog.call_id)
+        if not isinstance(call, SipCall) or dialog.sdp_answer is None:
+            dialog.reject(488, "Not Acceptable Here")
+            return
+        offer = dialog.sdp_offer
+        audio = next((m for m in offer.media if m.media == "audio" and m.port), None) if offer else None
+        connection = (audio.connection or offer.connection) if audio else None
+        if audio is not None and connection is not None:
+            call.rtp.move_to((connection.address, audio.port))
+        dialog.accept(dialog.sdp_answer)
 
     def _on_bye(self, dialog: IncomingCall, request: SipRequest) -> None:
         call = self.calls.get(dialog.call_id)

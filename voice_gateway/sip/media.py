@@ -35,8 +35,10 @@ class _GuardedSession(RTPSession):
 
 
 class RtpLeg:
-    def __init__(self, session: _GuardedSession, payload_type: int, port: int, allocator: PortAllocator):
+    def __init__(self, session: _GuardedSession, payload_type: int, port: int, allocator: PortAllocator,
+                 remote: tuple[str, int]):
         self.session = session
+        self.remote = remote  # where the caller's SDP says to send (packets from the caller may move it)
         self.payload_type = payload_type
         self.port = port
         self._allocator = allocator
@@ -59,7 +61,7 @@ class RtpLeg:
         session.allowed_hosts = frozenset({remote[0], peer_host})
         session.on_audio = lambda pcm, _timestamp: on_audio(pcm)
         session.on_dtmf = lambda digit, _duration: on_dtmf(digit)
-        return cls(session, payload_type, port, allocator)
+        return cls(session, payload_type, port, allocator, remote)
 
     def send(self, pcm16: bytes) -> None:
         """Send audio (PCM16, 8 kHz) as 20 ms packets; a partial packet waits for the next call."""
@@ -70,6 +72,12 @@ class RtpLeg:
         for start in range(0, whole, FRAME_BYTES):
             self.session.send_audio_pcm_auto(data[start:start + FRAME_BYTES])
         self._pending = data[whole:]
+
+    def move_to(self, remote: tuple[str, int]) -> None:
+        """The caller's media moved (re-INVITE): send there, and take packets from there."""
+        self.session.allowed_hosts = self.session.allowed_hosts | {remote[0]}
+        self.session.update_remote(remote)
+        self.remote = remote
 
     @property
     def stats(self) -> dict:
