@@ -66,7 +66,7 @@ class SipCall:
             return
         self.closed = True
         if not self.ended_by_caller:
-            asyncio.ensure_future(self._bye(reason))
+            self.endpoint.spawn(self._bye(reason))
         await self.rtp.close()
         while not self.inbox.empty():
             self.inbox.get_nowait()

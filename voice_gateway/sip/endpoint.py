@@ -151,10 +151,15 @@ class SipEndpoint:
         else:
             reply(transport, request, 503, "Service Unavailable")
 
-    def _on_invite(self, dialog: IncomingCall) -> None:
-        task = asyncio.ensure_future(self._answer(dialog))
+    def spawn(self, coroutine) -> asyncio.Task:
+        """A task the endpoint owns: cancelled when it stops."""
+        task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _on_invite(self, dialog: IncomingCall) -> None:
+        self.spawn(self._answer(dialog))
 
     def _reject(self, dialog: IncomingCall, status: int, reason: str, **log) -> None:
         self.rejected[status] = self.rejected.get(status, 0) + 1
