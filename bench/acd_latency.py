@@ -30,8 +30,10 @@ from handoff.acd import ACD  # noqa: E402
 from handoff.bridge import ACDAgentBridge  # noqa: E402
 from handoff.desk import Desk, DeskHub  # noqa: E402
 from handoff.model import Agent, QueuedCall, QueueConfig  # noqa: E402
-from handoff.passwords import hash_password  # noqa: E402
+from bot.security.passwords import hash_password  # noqa: E402
 from handoff.store import create_store  # noqa: E402
+from helpline.config_schema import HelplineConfig  # noqa: E402
+from helpline.security.install import install_security  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 SUMMARY = {"text": "Maria (verified) asked about order 472918, then for an agent.", "intents": ["check_order_status"]}
@@ -42,9 +44,11 @@ async def measure(store_url: str, data_dir: Path, calls: int, progress) -> list[
     if hasattr(store, "clear"):
         await store.clear()
     acd = ACD(store, [QueueConfig("orders", "orders", "longest-idle-agent", wrap_up_time=0)])
-    hub = DeskHub({"alice": hash_password("northwind")})
+    hub = DeskHub()
     app = web.Application()
     Desk(acd, hub, ACDAgentBridge(acd, hub, data_dir / "voicemail")).add_routes(app)
+    users = {"handoff": {"agents": [{"id": "alice", "password_hash": hash_password("northwind")}]}}
+    install_security(app, HelplineConfig.model_validate(users), data_dir, None, {})
     await acd.register_agent(Agent("alice", "Alice", {"orders": 9}))
     loop_task = asyncio.create_task(acd.run())
     runner = web.AppRunner(app)
@@ -55,9 +59,8 @@ async def measure(store_url: str, data_dir: Path, calls: int, progress) -> list[
     latencies = []
     try:
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
-            token = (await (await http.post("/desk/api/login", json={"agent_id": "alice",
-                                                                     "password": "northwind"})).json())["token"]
-            async with http.ws_connect(f"/desk/ws?token={token}") as desk:
+            await http.post("/auth/login", json={"username": "alice", "password": "northwind"})
+            async with http.ws_connect("/desk/ws") as desk:
                 await desk.receive_json()  # hello
                 await desk.send_json({"type": "state", "state": "available"})
                 await _until(desk, "ack")

@@ -8,7 +8,6 @@ packet of speech sent -> first packet of the bot's answer received.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import random
 import time
 from collections import deque
@@ -33,7 +32,7 @@ class SipCaller:
         self.closed = asyncio.Event()
 
     async def dial(self) -> "SipCaller":
-        gate = PeerGate(SipConfig(allow=(ipaddress.ip_network("127.0.0.1/32"),)))
+        gate = PeerGate(SipConfig(allow=["127.0.0.1/32"]))
         self.transport = GatedUdpTransport(local_addr=("127.0.0.1", 0), gate=gate)
         self.uac = SipUAC(self.transport)
         self.uas = SipUAS(self.transport, uac=self.uac)

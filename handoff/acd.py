@@ -239,9 +239,12 @@ class ACD:
         return await self._finish(call_id, lambda call: TRANSFERRED if call.state == WAITING else None,
                                   f"transferred to {target}")
 
-    async def end_call(self, call_id: str) -> str | None:
-        """The agent ended the call from the desk."""
-        state = await self._finish(call_id, lambda call: COMPLETED if call.state == CONNECTED else None, "agent")
+    async def end_call(self, call_id: str, agent_id: str) -> str | None:
+        """The agent connected to the call ended it from the desk (no other agent can)."""
+        def ended(call: QueuedCall) -> str | None:
+            return COMPLETED if call.state == CONNECTED and call.agent_id == agent_id else None
+
+        state = await self._finish(call_id, ended, "agent")
         if state:
             await self.store.publish(f"call:{call_id}", {"type": "ended", "by": "agent"})
         return state

@@ -1,7 +1,7 @@
 """The agent desk and supervisor pages, served by the same aiohttp app as the bot.
 
-An agent logs in (``POST /desk/api/login``), then keeps one WebSocket open
-(``/desk/ws``): JSON commands up (state, accept, decline, note, transfer,
+An agent signs in (the server's session cookie; see ``helpline.security``), then keeps one WebSocket
+open (``/desk/ws``): JSON commands up (state, accept, decline, note, transfer,
 hangup, ping), JSON events down (offers with the summary, connections, state)
 and binary frames both ways for audio (PCM16 little-endian mono; caller audio
 at the gateway's rate, announced in an ``audio_format`` event). Closing the
@@ -10,19 +10,18 @@ socket logs the agent out: a call they had goes back to the head of the queue.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
+from bot.security.json_limits import JsonLimitError, loads
+from bot.security.principal import principal_of
 from handoff.acd import ACD, UnknownQueue
 from handoff.bridge import decode_audio
 from handoff.kpis import supervisor_view
-from handoff.passwords import hash_password, verify_password
 from handoff.model import WAITING, to_dict
 
 logger = logging.getLogger(__name__)
@@ -31,27 +30,10 @@ STATIC = Path(__file__).parent / "static"
 
 @dataclass
 class DeskHub:
-    """Logged-in agents and their open desks in this process."""
+    """The open desks of this process: one WebSocket per signed-in agent."""
 
-    credentials: dict[str, str]                                     # agent id -> password hash
-    sessions: dict[str, str] = field(default_factory=dict)          # token -> agent id
     sockets: dict[str, web.WebSocketResponse] = field(default_factory=dict)
     formats: dict[str, int] = field(default_factory=dict)           # agent id -> sample rate last announced
-
-    def __post_init__(self) -> None:
-        self._nobody = hash_password(secrets.token_urlsafe())  # checked for unknown agents: same time taken
-
-    async def login(self, agent_id: str, password: str) -> str | None:
-        """A session token, or None. The scrypt check (about 40 ms) runs off the event loop, which
-        carries the calls' audio."""
-        stored = self.credentials.get(agent_id)
-        matches = await asyncio.get_running_loop().run_in_executor(
-            None, verify_password, stored or self._nobody, password)
-        if stored is None or not matches:
-            return None
-        token = secrets.token_urlsafe(24)
-        self.sessions[token] = agent_id
-        return token
 
     async def send_audio(self, agent_id: str, call_id: str, pcm16: bytes, sample_rate: int) -> bool:
         socket = self.sockets.get(agent_id)
@@ -77,28 +59,12 @@ class Desk:
         app.router.add_get("/desk", _page("desk.html"))
         app.router.add_get("/supervisor", _page("supervisor.html"))
         app.router.add_static("/handoff/static", STATIC)
-        app.router.add_post("/desk/api/login", self.login)
         app.router.add_get("/desk/api/queues", self.queues)
         app.router.add_get("/desk/ws", self.websocket)
         app.router.add_get("/supervisor/api/stats", self.stats)
         app.router.add_get("/handoff/api/callbacks", self.callbacks)
 
-    async def login(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except json.JSONDecodeError:
-            body = None
-        if not isinstance(body, dict):
-            return web.json_response({"error": "send JSON: {\"agent_id\", \"password\"}"}, status=400)
-        token = await self.hub.login(str(body.get("agent_id", "")), str(body.get("password", "")))
-        if token is None:
-            return web.json_response({"error": "unknown agent or wrong password"}, status=401)
-        agent = await self.acd.store.get_agent(body["agent_id"])
-        return web.json_response({"token": token, "agent": to_dict(agent), "queues": list(self.acd.queues)})
-
     async def queues(self, request: web.Request) -> web.Response:
-        if request.query.get("token") not in self.hub.sessions:
-            return web.json_response({"error": "log in first"}, status=401)
         now = self.acd.clock()
         calls = sorted((c for c in await self.acd.store.calls() if c.state == WAITING), key=lambda c: c.order_key())
         return web.json_response([{"id": c.id, "queue": c.queue, "reason": c.reason, "priority": c.priority,
@@ -112,9 +78,9 @@ class Desk:
         return web.json_response(await self.acd.store.records("callback"))
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        agent_id = self.hub.sessions.get(request.query.get("token", ""))
-        if agent_id is None:
-            return web.json_response({"error": "log in first"}, status=401)
+        agent_id = principal_of(request).user
+        if await self.acd.store.get_agent(agent_id) is None:
+            return web.json_response({"error": f"{agent_id} is not an agent of any queue"}, status=403)
         socket = web.WebSocketResponse(heartbeat=20)
         await socket.prepare(request)
         previous = self.hub.sockets.get(agent_id)
@@ -128,7 +94,8 @@ class Desk:
             relay = asyncio.create_task(self._relay_audio(agent_id, remote_audio))
             try:
                 await self.acd.heartbeat(agent_id)
-                await socket.send_json({"type": "hello", "agent": to_dict(await self.acd.store.get_agent(agent_id))})
+                await socket.send_json({"type": "hello", "agent": to_dict(await self.acd.store.get_agent(agent_id)),
+                                        "queues": list(self.acd.queues)})
                 async for message in socket:
                     if message.type == WSMsgType.BINARY:
                         await self.bridge.agent_audio(agent_id, message.data, 16000)
@@ -156,9 +123,9 @@ class Desk:
     async def _command(self, agent_id: str, socket: web.WebSocketResponse, raw: str) -> None:
         """One desk command; a malformed one gets an error back and changes nothing."""
         try:
-            command = json.loads(raw)
+            command = loads(raw)
             kind = command["type"]
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except (JsonLimitError, KeyError, TypeError):
             await socket.send_json({"type": "error", "error": "commands are JSON objects with a 'type'"})
             return
         acd = self.acd
@@ -182,7 +149,7 @@ class Desk:
             elif kind == "transfer":
                 ok = await acd.transfer(str(call_id), agent_id, str(command.get("queue")), str(command.get("note", "")))
             elif kind == "hangup":
-                ok = await acd.end_call(str(call_id)) is not None
+                ok = await acd.end_call(str(call_id), agent_id) is not None
             else:
                 await socket.send_json({"type": "error", "error": f"unknown command {kind!r}"})
                 return

@@ -27,7 +27,10 @@ from bot.model_archive import fingerprint, latest_archive, load, read_manifest, 
 from bot.training_data.project import BotProject, load_project
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
+from helpline.security.install import install_security
+from helpline.security.secrets import load_secrets
 from helpline.settings import Settings, load_settings
+from voice_gateway.auth import twilio_verifier, voice_token_verifier
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +45,8 @@ def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: No
 
 
 def configure_crm(settings: Settings) -> None:
-    kind = settings.crm.get("type", "sqlite")
-    if kind == "http":
-        bot.crm.configure(HttpDirectory(settings.crm["base_url"]))
+    if settings.crm.type == "http":
+        bot.crm.configure(HttpDirectory(settings.crm.base_url))
     else:
         bot.crm.configure(SqliteDirectory(settings.data_dir / "crm.sqlite3"))
 
@@ -66,7 +68,7 @@ def open_knowledge(project_root: Path, project: BotProject, settings: Settings) 
     Invalid articles at start-up are logged with file and line and the bot serves
     without knowledge (questions are offered to a person) until they are fixed.
     """
-    knowledge = KnowledgeBase.for_project(project_root, project.config.helpline, settings.models_dir)
+    knowledge = KnowledgeBase.for_project(project_root, settings.config.knowledge, settings.models_dir)
     if knowledge is not None:
         result = knowledge.reload()
         for issue in [*result.errors, *result.warnings]:
@@ -81,15 +83,20 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     settings = load_settings(project_root, project.config)
     configure_crm(settings)
     model = load(model_path or ensure_model(project, settings))
-    escalation = EscalationPolicy.from_config(project.config.helpline.get("escalation"))
-    handoff = build_handoff(project.config.helpline, settings.data_dir, settings.sensitive_slots, policy=escalation)
+    escalation = EscalationPolicy.from_config(settings.config.escalation)
+    handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
+    secrets = load_secrets(settings.data_dir)
     add_routes(app, processor)
     attach_handoff(app, handoff, processor)
-    add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice)
+    add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice, secrets.secret_key)
     reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
+    twilio_url = settings.voice.twilio.public_url if settings.voice else None
+    verifiers = {"twilio": twilio_verifier(secrets.twilio_auth_token, twilio_url),
+                 "voice": voice_token_verifier(secrets.secret_key)}
+    install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
     if watch:
         async def start_watching(app: web.Application):
             task = asyncio.create_task(reloader.watch(app))
@@ -119,12 +126,13 @@ def attach_handoff(app: web.Application, handoff: HandoffService, processor: Mes
 
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
-                      preload: bool = False) -> None:
-    """Phone audio on the same server (config ``helpline: voice:``; ``enabled: false`` leaves it out).
+                      preload: bool = False, secret_key: str = "") -> None:
+    """Phone audio on the same server, where config.yml has a ``helpline: voice:`` section (``enabled: false``
+    leaves it out too): a bot without one answers no calls and never loads the speech models.
 
     ``preload`` loads the speech models at start-up; otherwise the first call loads them.
     """
-    if settings.voice.get("enabled", True):
+    if settings.voice is not None and settings.voice.enabled:
         from voice_gateway.server import add_voice_routes
 
-        add_voice_routes(app, processor, settings, agent_bridge, preload=preload)
+        add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)

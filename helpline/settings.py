@@ -1,48 +1,68 @@
-"""The ``helpline:`` section of config.yml, with environment overrides for deployment."""
+"""The ``helpline:`` section of config.yml, validated, with environment overrides for deployment."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import BotConfig
+from bot.crm.config import CrmConfig
 from bot.training_data.yaml_reader import TrainingDataError, read_yaml_file
+from helpline.config_schema import HelplineConfig, load_helpline_config
+from voice_gateway.config import VoiceConfig
 
 
 @dataclass
 class Settings:
+    """What the server runs with: the validated section (``config``) and the values the environment overrides."""
+
     project: Path
-    host: str = "127.0.0.1"
-    port: int = 5005
-    data_dir: Path = Path(".helpline")
-    models_dir: Path = Path("models")
-    tracker_store: str | None = None  # None: SQLite in data_dir; "memory"; "postgresql://..."
-    action_packages: list[str] = field(default_factory=list)
-    action_endpoint: str | None = None
-    crm: dict = field(default_factory=dict)
-    sensitive_slots: set[str] = field(default_factory=set)
-    voice: dict = field(default_factory=dict)  # the voice gateway's section (voice_gateway.config)
+    config: HelplineConfig
+    host: str
+    port: int
+    data_dir: Path
+    models_dir: Path
+    tracker_store: str | None  # None: SQLite in data_dir; "memory"; "postgresql://..."
+    action_endpoint: str | None
+
+    @property
+    def action_packages(self) -> list[str]:
+        return self.config.actions
+
+    @property
+    def crm(self) -> CrmConfig:
+        return self.config.crm
+
+    @property
+    def sensitive_slots(self) -> set[str]:
+        return set(self.config.sensitive_slots)
+
+    @property
+    def voice(self) -> VoiceConfig | None:
+        return self.config.voice
 
 
 def load_settings(project: Path, config: BotConfig) -> Settings:
-    raw = config.helpline
-    server = raw.get("server") or {}
-    settings = Settings(
+    """Validate ``helpline:`` (errors name config.yml, line and key) and apply HELPLINE_* overrides."""
+    section = load_helpline_config(config)
+    port = os.environ.get("HELPLINE_PORT")
+    if port is not None and not port.isdigit():
+        raise TrainingDataError(f"HELPLINE_PORT must be a port number, not {port!r}")
+    sip_port = os.environ.get("HELPLINE_SIP_PORT")  # several processes on one box, each its own SIP port
+    if sip_port is not None and section.voice is not None and section.voice.sip is not None:
+        if not sip_port.isdigit():
+            raise TrainingDataError(f"HELPLINE_SIP_PORT must be a port number, not {sip_port!r}")
+        section.voice.sip.port = int(sip_port)
+    return Settings(
         project=project,
-        host=os.environ.get("HELPLINE_HOST", server.get("host", "127.0.0.1")),
-        port=int(os.environ.get("HELPLINE_PORT", server.get("port", 5005))),
-        data_dir=project / os.environ.get("HELPLINE_DATA_DIR", raw.get("data_dir", ".helpline")),
-        models_dir=project / os.environ.get("HELPLINE_MODELS_DIR", raw.get("models_dir", "models")),
-        tracker_store=os.environ.get("HELPLINE_TRACKER_STORE", raw.get("tracker_store")),
-        action_packages=list(raw.get("actions") or []),
-        crm=dict(raw.get("crm") or {}),
-        sensitive_slots=set(raw.get("sensitive_slots") or []),
-        voice=dict(raw.get("voice") or {}),
+        config=section,
+        host=os.environ.get("HELPLINE_HOST", section.server.host),
+        port=int(port) if port is not None else section.server.port,
+        data_dir=project / os.environ.get("HELPLINE_DATA_DIR", section.data_dir),
+        models_dir=project / os.environ.get("HELPLINE_MODELS_DIR", section.models_dir),
+        tracker_store=os.environ.get("HELPLINE_TRACKER_STORE", section.tracker_store),
+        action_endpoint=_action_endpoint(project / "endpoints.yml"),
     )
-    if os.environ.get("HELPLINE_SIP_PORT") and isinstance(settings.voice.get("sip"), dict):
-        settings.voice["sip"] = {**settings.voice["sip"], "port": int(os.environ["HELPLINE_SIP_PORT"])}
-    settings.action_endpoint = _action_endpoint(project / "endpoints.yml")
-    return settings
 
 
 def _action_endpoint(path: Path) -> str | None:

@@ -1,7 +1,7 @@
 """Real SIP software from Debian's packages, driven by the SIP tests: baresip, SIPp, Kamailio.
 
-``scripts/install_sip_tools.sh`` installs them. A test that needs one skips with the reason when it
-is missing, and fails instead when HELPLINE_REQUIRE_DATA=1 (CI sets it).
+``scripts/install_sip_tools.sh`` installs them. A test that needs one skips naming it when it is
+missing, and fails instead under HELPLINE_REQUIRE_SERVICES=1 (CI sets it).
 
 baresip plays the caller: its ``aufile`` module sends a WAV file as the caller's voice (and hangs
 up when the file ends), ``sndfile`` records what it hears, ``ctrl_tcp`` takes commands (dial,
@@ -12,26 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import socket
 import tempfile
 import wave
 from pathlib import Path
 
 import numpy as np
-import pytest
+
+from tests.needs import sip_tool
 
 BARESIP_MODULES = Path("/usr/lib/baresip/modules")
-
-
-def require_tool(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
-    if path is None:
-        message = f"{name} is not installed (scripts/install_sip_tools.sh installs baresip, sip-tester, kamailio)"
-        if os.environ.get("HELPLINE_REQUIRE_DATA") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
@@ -79,7 +69,7 @@ class Baresip:
 
     def __init__(self, workdir: Path, voice: Path, transport: str = "udp", number: str = "+15551230001",
                  local_host: str = "127.0.0.1", codecs: str = "PCMU,PCMA"):
-        self.binary = require_tool("baresip")
+        self.binary = sip_tool("baresip")
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "heard").mkdir(exist_ok=True)
@@ -259,7 +249,7 @@ async def run_sipp(target: str, calls: int, *, rate: float = 5, concurrent: int 
                    service: str = "helpline", timeout: float = 120, scenario: Path | None = None,
                    workdir: Path | None = None) -> dict:
     """SIPp calls (its built-in caller: INVITE, ACK, hold, BYE; or ``scenario``); exit code and counts."""
-    binary = require_tool("sipp")
+    binary = sip_tool("sipp")
     workdir = workdir or Path(tempfile.mkdtemp(prefix="sipp-"))
     stats = workdir / f"sipp-{os.getpid()}-{free_port()}.csv"
     script = ["-sf", str(scenario)] if scenario else ["-sn", "uac"]
@@ -290,7 +280,7 @@ class Kamailio:
     """A Kamailio process in the foreground, logging to a file."""
 
     def __init__(self, config: Path, workdir: Path, defines: dict[str, str]):
-        self.binary = require_tool("kamailio")
+        self.binary = sip_tool("kamailio")
         self.config, self.dir, self.defines = config, workdir, defines
         self.dir.mkdir(parents=True, exist_ok=True)
 

@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from helpline.app import build_app
+from tests.auth_support import use_api_token
 from tests.conftest import ROOT
 
 CALLER = {"caller_number": "+15551230001"}  # Maria in the seeded demo CRM; PIN 2468, born 1985-03-14
@@ -18,8 +19,9 @@ CALLER = {"caller_number": "+15551230001"}  # Maria in the seeded demo CRM; PIN 
 async def client(demo_archive, tmp_path, monkeypatch):
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
+    headers = use_api_token(monkeypatch)
     app = build_app(ROOT, demo_archive)
-    async with TestClient(TestServer(app)) as test_client:
+    async with TestClient(TestServer(app), headers=headers) as test_client:
         yield test_client
 
 
@@ -158,14 +160,14 @@ async def test_unknown_event_is_refused(client):
 
 
 async def test_bad_model_swaps_are_refused_and_the_old_model_keeps_serving(client, tmp_path, demo_archive):
-    before = (await (await client.get("/health")).json())["model"]
+    before = (await (await client.get("/status")).json())["fingerprint"]
     corrupt = tmp_path / "corrupt.tar.gz"
     corrupt.write_bytes(b"this is not a model")
     for path in (corrupt, tmp_path / "missing.tar.gz"):
         response = await client.put("/model", json={"model_file": str(path)})
         assert response.status == 400
         assert str(path) in (await response.json())["message"]
-    assert (await (await client.get("/health")).json())["model"] == before
+    assert (await (await client.get("/status")).json())["fingerprint"] == before
     assert "ups" in await say(client, "after-swap", "where is order 472918")
     response = await client.put("/model", json={"model_file": str(demo_archive)})
     assert response.status == 200

@@ -1,7 +1,6 @@
-"""Agent desk passwords: scrypt hashes in config.yml, checked on login; the CLI that makes them."""
+"""Sign-in passwords: scrypt hashes in config.yml, checked on sign-in; the CLI that makes them."""
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
 
@@ -9,9 +8,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from pydantic import ValidationError
+
+from bot.security.passwords import check_hash, hash_password, verify_password
 from handoff.config import HandoffConfigError, load_handoff_settings
-from handoff.desk import Desk, DeskHub
-from handoff.passwords import check_hash, hash_password, verify_password
+from helpline.config_schema import HelplineConfig
+from helpline.security.install import install_security
+from helpline.security.users import UserDirectory
 from tests.conftest import ROOT
 
 
@@ -30,30 +33,34 @@ def test_anything_but_a_well_formed_hash_is_refused(stored):
     assert not verify_password(stored, "northwind")
 
 
-def test_config_takes_a_hash_hashes_a_plain_password_and_names_a_bad_one(caplog):
+def test_users_come_with_hashes_and_a_plain_password_is_refused():
     stored = hash_password("pw-a")
-    with caplog.at_level(logging.WARNING, logger="handoff.config"):
-        settings = load_handoff_settings({"agents": [
-            {"id": "a", "password_hash": stored}, {"id": "b", "password": "pw-b"}, {"id": "c"}]})
-    assert settings.credentials["a"] == stored
-    assert settings.credentials["b"] != "pw-b" and verify_password(settings.credentials["b"], "pw-b")
-    assert "c" not in settings.credentials  # no password: no desk login
-    assert "pw-b" not in caplog.text and "plain desk password" in caplog.text
-    with pytest.raises(HandoffConfigError, match=r"agents\[0\] \(a\): not a password hash"):
+    users = UserDirectory.from_config(HelplineConfig.model_validate({
+        "auth": {"users": [{"id": "a", "roles": ["editor"], "password_hash": stored}]},
+        "handoff": {"agents": [{"id": "a"}, {"id": "c"}]}}))
+    assert users.get("a").password_hash == stored and users.get("a").roles == {"editor", "agent"}
+    assert users.get("c").password_hash is None  # no password: no sign-in
+    with pytest.raises(HandoffConfigError, match=r"agents\[1\]\.password: .*plain password is not accepted"):
+        load_handoff_settings({"agents": [{"id": "a"}, {"id": "b", "password": "pw-b"}]})
+    with pytest.raises(HandoffConfigError, match=r"agents\[0\]\.password_hash: not a password hash"):
         load_handoff_settings({"agents": [{"id": "a", "password_hash": "northwind"}]})
+    with pytest.raises(ValidationError, match=r"not a password hash"):
+        HelplineConfig.model_validate({"auth": {"users": [{"id": "a", "roles": ["admin"], "password_hash": "x"}]}})
 
 
-async def test_login_checks_the_hash_and_refuses_unknown_agents_and_bad_bodies():
+async def test_sign_in_checks_the_hash_and_refuses_unknown_users_and_bad_bodies(tmp_path):
     app = web.Application()
-    hub = DeskHub({"alice": hash_password("northwind")})
-    Desk(acd=None, hub=hub, bridge=None).add_routes(app)  # failed logins never reach the ACD
+    config = {"handoff": {"agents": [{"id": "alice", "password_hash": hash_password("northwind")}, {"id": "nopw"}]}}
+    install_security(app, HelplineConfig.model_validate(config), tmp_path, None, {})
     async with TestClient(TestServer(app)) as client:
-        assert (await client.post("/desk/api/login", json={"agent_id": "alice", "password": "nope"})).status == 401
-        assert (await client.post("/desk/api/login", json={"agent_id": "mallory", "password": ""})).status == 401
-        assert (await client.post("/desk/api/login", json=["alice", "northwind"])).status == 400
-        assert (await client.post("/desk/api/login", data="{")).status == 400
-    assert hub.sessions == {}
-    assert await hub.login("alice", "northwind") in hub.sessions
+        assert (await client.post("/auth/login", json={"username": "alice", "password": "nope"})).status == 401
+        assert (await client.post("/auth/login", json={"username": "mallory", "password": ""})).status == 401
+        assert (await client.post("/auth/login", json={"username": "nopw", "password": ""})).status == 401
+        assert (await client.post("/auth/login", json=["alice", "northwind"])).status == 400
+        assert (await client.post("/auth/login", data="{", headers={"Content-Type": "application/json"})).status == 400
+        assert (await client.get("/auth/me")).status == 401
+        response = await client.post("/auth/login", json={"username": "alice", "password": "northwind"})
+        assert response.status == 200 and (await client.get("/auth/me")).status == 200
 
 
 def hash_from_cli(stdin: str) -> subprocess.CompletedProcess:
@@ -76,4 +83,4 @@ def test_the_cli_refuses_an_empty_password(stdin):
 
 def test_the_demo_config_holds_hashes_not_passwords():
     text = (ROOT / "config.yml").read_text()
-    assert "password: northwind" not in text and text.count("password_hash: \"scrypt$") == 3
+    assert "password: northwind" not in text and text.count("password_hash: \"scrypt$") == 6

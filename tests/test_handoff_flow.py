@@ -25,6 +25,7 @@ from handoff.desk import DeskHub
 from handoff.model import CONNECTED, WAITING, QueuedCall, QueueConfig
 from handoff.store.sqlite_store import SqliteStore
 from helpline.app import AGENT_BRIDGE, build_app
+from tests.auth_support import sign_in
 from tests.conftest import ROOT
 from tests.handoff_support import RecordedCallerLeg, receive_audio, speech_pcm16, stream_speech
 
@@ -52,10 +53,8 @@ def acd_of(client) -> ACD:
 
 
 async def login(client, agent_id: str = "alice"):
-    response = await client.post("/desk/api/login", json={"agent_id": agent_id, "password": "northwind"})
-    assert response.status == 200
-    token = (await response.json())["token"]
-    socket = await client.ws_connect(f"/desk/ws?token={token}")
+    await sign_in(client, agent_id)
+    socket = await client.ws_connect("/desk/ws")
     assert (await socket.receive_json())["type"] == "hello"
     return socket
 
@@ -136,16 +135,18 @@ async def test_caller_hang_up_while_queued_is_abandoned_and_shows_on_the_supervi
     await bridge.caller_joined(RecordedCallerLeg("h4"))
     await bridge.caller_left("h4", "hangup")
     assert await acd_of(client).store.get_call("h4") is None
+    assert (await client.get("/supervisor/api/stats")).status == 401
+    await sign_in(client, "sam")
     stats = await (await client.get("/supervisor/api/stats")).json()
     assert stats["kpis"]["abandonment_rate"] == 1.0
     assert stats["kpis"]["escalations_by_reason"] == {"caller_request": 1}
     assert stats["kpis"]["ivr_containment"] == 0.0
-    for page in ("/desk", "/supervisor", "/handoff/static/desk.js"):
-        assert (await client.get(page)).status == 200
+    for page, status in (("/supervisor", 200), ("/handoff/static/desk.js", 200), ("/desk", 403)):
+        assert (await client.get(page, allow_redirects=False)).status == status  # sam is no agent
 
 
 async def test_wrong_password_and_bad_commands_are_refused(client):
-    response = await client.post("/desk/api/login", json={"agent_id": "alice", "password": "nope"})
+    response = await client.post("/auth/login", json={"username": "alice", "password": "nope"})
     assert response.status == 401
     socket = await login(client, "bob")
     await socket.send_str("not json")
@@ -159,7 +160,7 @@ async def test_callback_offer_at_max_wait_then_keypad_one_keeps_the_request(tmp_
     now = [1000.0]
     store = SqliteStore(tmp_path / "acd.sqlite3")
     acd = ACD(store, [QueueConfig("orders", "orders", max_wait=60, announce_interval=3600)], clock=lambda: now[0])
-    bridge = ACDAgentBridge(acd, DeskHub({}), tmp_path / "voicemail")
+    bridge = ACDAgentBridge(acd, DeskHub(), tmp_path / "voicemail")
     await acd.enqueue(QueuedCall("cb1", "orders", "orders", "caller_request", "+15551230001",
                                  summary={"text": "Wants a refund for order 472918."}))
     leg = RecordedCallerLeg("cb1")

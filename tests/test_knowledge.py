@@ -15,6 +15,7 @@ from bot.knowledge.base import KnowledgeBase
 from bot.knowledge.config import KnowledgeConfig
 from bot.knowledge.decision import choose
 from helpline.app import build_app
+from tests.auth_support import use_api_token
 from tests.conftest import ROOT
 from tests.test_demo_conversations import say, tracker
 
@@ -143,7 +144,8 @@ async def project_copy(tmp_path):
 async def kb_client(demo_archive, project_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
-    async with TestClient(TestServer(build_app(project_copy, demo_archive))) as client:
+    headers = use_api_token(monkeypatch)
+    async with TestClient(TestServer(build_app(project_copy, demo_archive)), headers=headers) as client:
         yield client
 
 

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.model_archive import ModelLoadError, load, read_manifest
 from helpline.app import build_app
+from tests.auth_support import use_api_token
 from tests.conftest import ROOT
 
 SMALL_BOT = {
@@ -122,10 +123,12 @@ def test_archive_missing_a_part_is_refused(demo_archive, tmp_path):
         load(damaged)
 
 
+@pytest.mark.slow
 async def test_content_reload_swaps_valid_edits_and_refuses_broken_ones(tmp_path, monkeypatch):
     write_bot(tmp_path)
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "state"))
-    async with TestClient(TestServer(build_app(tmp_path))) as client:
+    headers = use_api_token(monkeypatch)
+    async with TestClient(TestServer(build_app(tmp_path)), headers=headers) as client:
         async def greet():
             response = await client.post("/webhooks/rest/webhook", json={"sender": "e", "message": "hello"})
             return (await response.json())[0]["text"]

@@ -34,7 +34,7 @@ def caller_audio(item: str, sample_rate: int, synthesizer=None) -> bytes:
 
 async def place_call(args) -> list[TurnResult]:
     line = open_line(args.url if args.protocol != "audiosocket" else args.audiosocket, args.protocol,
-                     args.sample_rate)
+                     args.sample_rate, args.credentials)
     synthesizer = None
     if any(item.startswith("say:") for item in args.turns):
         from voice_gateway.tts import create_synthesizer

@@ -7,6 +7,7 @@ other calls are separate sessions and go on.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -22,11 +23,14 @@ class CallClosed(Exception):
 
 async def run_call(services, serializer, receive: Callable[[float], Awaitable[str | bytes | None]],
                    send_raw: Callable[[str | bytes], Awaitable[None]], close: Callable[[str], Awaitable[None]],
-                   protocol: str, transfer: Callable[[str], Awaitable[bool]] | None = None) -> str:
+                   protocol: str, caller_number: Callable[[CallStarted], str | None] | None = None,
+                   transfer: Callable[[str], Awaitable[bool]] | None = None) -> str:
     """Serve one call; returns the reason it ended. ``receive(timeout)`` gives None when the peer closed.
 
-    ``transfer(uri)``, where the transport can hand a caller to another number (SIP REFER), is offered
-    to the agent bridge through the call's leg.
+    ``caller_number`` says who is calling from what the transport authenticated (a voice token's
+    claim); without it the start message's own caller number is trusted (a signed Twilio stream, a
+    SIP call from an allowed peer). ``transfer(uri)``, where the transport can hand a caller to
+    another number (SIP REFER), is offered to the agent bridge through the call's leg.
     """
     session: CallSession | None = None
 
@@ -57,6 +61,8 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
                         raise ProtocolError("second start on one call")
                     if frame.call_id in services.calls:
                         raise ProtocolError(f"call id {frame.call_id!r} is already in a live call")
+                    if caller_number is not None:
+                        frame = dataclasses.replace(frame, caller_number=caller_number(frame))
                     await services.ready()
                     session = CallSession(services, frame, send, close_from_session,
                                           in_band_dtmf=getattr(serializer, "in_band_dtmf", False), transfer=transfer)

@@ -23,6 +23,7 @@ import websockets
 from voice_gateway.audio import mulaw
 from voice_gateway.audio.dtmf import tone
 from voice_gateway.audio.resample import resample
+from voice_gateway.auth import issue_voice_token, twilio_signature
 from voice_gateway.serializers import audiosocket as asock
 
 FRAME_SECS = 0.02
@@ -78,12 +79,30 @@ class _Line:
     async def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class LineCredentials:
+    """What a line proves itself with: the Twilio auth token signs a Twilio stream; the secret key
+    signs a voice token (with the caller number) for Helpline's protocol."""
+
+    twilio_auth_token: str | None = None
+    secret_key: str | None = None
+
+    def headers(self, protocol: str, url: str, caller_number: str | None = None) -> dict[str, str]:
+        """The upgrade request's headers that authenticate a ``protocol`` call to ``url``."""
+        if protocol == "twilio" and self.twilio_auth_token:
+            return {"X-Twilio-Signature": twilio_signature(self.twilio_auth_token, url)}
+        if protocol == "helpline" and self.secret_key:
+            return {"Authorization": f"Bearer {issue_voice_token(self.secret_key, 'helpline-call', caller_number)}"}
+        return {}
+
+
 class TwilioLine(_Line):
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, credentials: LineCredentials = LineCredentials()):
+        self.url, self.credentials = url, credentials
 
     async def open(self, call_id, caller_number):
-        self.ws = await websockets.connect(self.url, max_size=None)
+        self.ws = await websockets.connect(self.url, max_size=None,
+                                           additional_headers=self.credentials.headers("twilio", self.url))
         self.stream_sid = f"MZ{uuid.uuid4().hex}"
         await self.ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         await self.ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid, "start": {
@@ -120,11 +139,13 @@ class TwilioLine(_Line):
 
 
 class HelplineLine(_Line):
-    def __init__(self, url: str, sample_rate: int = 8000):
-        self.url, self.sample_rate = url, sample_rate
+    def __init__(self, url: str, sample_rate: int = 8000, credentials: LineCredentials = LineCredentials()):
+        self.url, self.sample_rate, self.credentials = url, sample_rate, credentials
 
     async def open(self, call_id, caller_number):
-        self.ws = await websockets.connect(self.url, max_size=None)
+        self.ws = await websockets.connect(self.url, max_size=None,
+                                           additional_headers=self.credentials.headers("helpline", self.url,
+                                                                                       caller_number))
         await self.ws.send(json.dumps({"event": "start", "call_id": call_id, "caller_number": caller_number,
                                        "sample_rate": self.sample_rate}))
 
@@ -313,13 +334,14 @@ class Caller:
         await asyncio.sleep(seconds)
 
 
-def open_line(url: str, protocol: str, sample_rate: int = 8000) -> _Line:
+def open_line(url: str, protocol: str, sample_rate: int = 8000,
+              credentials: LineCredentials = LineCredentials()) -> _Line:
     """``url``: the gateway's base (http://host:port) or, for audiosocket, host:port."""
     base = url.rstrip("/").replace("http://", "ws://").replace("https://", "wss://")
     if protocol == "twilio":
-        return TwilioLine(f"{base}/voice/twilio")
+        return TwilioLine(f"{base}/voice/twilio", credentials)
     if protocol == "helpline":
-        return HelplineLine(f"{base}/voice/ws", sample_rate)
+        return HelplineLine(f"{base}/voice/ws", sample_rate, credentials)
     if protocol == "audiosocket":
         host, _, port = url.split("//")[-1].rpartition(":")
         return AudioSocketLine(host or "127.0.0.1", int(port))

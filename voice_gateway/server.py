@@ -2,10 +2,16 @@
 
     GET /voice/twilio     WebSocket, Twilio Media Streams
     GET /voice/ws         WebSocket, Helpline's protocol (docs/voice_protocol.md)
+    POST /voice/token     a short-lived voice token for /voice/ws (the softphone asks for one)
     GET /voice/status     models loaded? fixed responses synthesized? live calls
     GET /softphone        the browser softphone page (speaks Helpline's protocol)
-    TCP audiosocket.port  Asterisk AudioSocket (config ``helpline: voice: audiosocket:``)
-    UDP+TCP sip.port      SIP trunks, PBXs and phones (config ``helpline: voice: sip:``, voice_gateway/sip)
+    TCP audiosocket.port  Asterisk AudioSocket (config ``helpline: voice: audiosocket:``), allowed peers only
+    UDP+TCP sip.port      SIP trunks, PBXs and phones (config ``helpline: voice: sip:``), allowed peers only
+
+Who may connect is checked before a call starts (``voice_gateway.auth``; the access rules live in
+``helpline.security.routes``): a Twilio stream carries Twilio's signature, a Helpline-protocol call a
+voice token, which alone says the caller's number; SIP checks its allowlist in its own listener
+(``voice_gateway.sip.transports``).
 
 Models load once per process, in a worker thread: in the background at start-up with ``preload``
 (`helpline run`; the HTTP API answers meanwhile and a call that arrives first waits), else on the
@@ -19,7 +25,10 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from bot.security.json_limits import JsonLimitError, loads
+from bot.security.principal import ADMIN, EDITOR, principal_of
 from voice_gateway.agent_bridge import AgentBridge
+from voice_gateway.auth import VOICE_TOKEN_SECONDS, address_allowed, issue_voice_token
 from voice_gateway.calls import run_call
 from voice_gateway.config import load_voice_config
 from voice_gateway.frames import ProtocolError
@@ -40,13 +49,31 @@ MAX_WS_MESSAGE = 256 * 1024  # larger messages close that call (aiohttp answers 
 
 
 def add_voice_routes(app: web.Application, processor, settings, agent_bridge: AgentBridge | None = None,
-                     preload: bool = False) -> VoiceServices:
-    """Attach the voice gateway to the bot's app; returns the shared services (tests and benchmarks read them)."""
-    config = load_voice_config(getattr(settings, "voice", {}) or {}, settings.project)
+                     preload: bool = False, secret_key: str = "") -> VoiceServices:
+    """Attach the voice gateway to the bot's app; returns the shared services (tests and benchmarks read them).
+
+    ``secret_key`` signs the voice tokens that ``/voice/token`` hands out."""
+    config = load_voice_config(settings.voice, settings.project)
     services = VoiceServices(processor, config, agent_bridge=agent_bridge)
     app[SERVICES_KEY] = services
     app.router.add_get("/voice/twilio", _websocket_handler(services, TwilioSerializer, "twilio"))
-    app.router.add_get("/voice/ws", _websocket_handler(services, HelplinePcmSerializer, "helpline"))
+    app.router.add_get("/voice/ws", _websocket_handler(services, HelplinePcmSerializer, "helpline",
+                                                       token_says_caller=True))
+
+    async def voice_token(request: web.Request) -> web.Response:
+        """A voice token for the requester; admins and editors may set the caller number (to test a line)."""
+        principal = principal_of(request)
+        number = None
+        if request.body_exists and principal.has_any({ADMIN, EDITOR}):
+            try:
+                body = loads(await request.read())
+            except JsonLimitError as error:
+                return web.json_response({"error": str(error)}, status=400)
+            number = body.get("caller_number") if isinstance(body, dict) else None
+        token = issue_voice_token(secret_key, principal.user, str(number)[:32] if number else None)
+        return web.json_response({"token": token, "expires_in": VOICE_TOKEN_SECONDS})
+
+    app.router.add_post("/voice/token", voice_token)
     async def status(request: web.Request) -> web.Response:
         result = services.status()
         if SIP_ENDPOINT_KEY in app:
@@ -61,18 +88,18 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
         if preload:
             services.loading = asyncio.ensure_future(services.load_models())
         if config.recording_dir is not None:
-            purge_old_recordings(config.recording_dir, config.recording_retention_days)
+            purge_old_recordings(config.recording_dir, config.recording.retention_days)
         server = None
-        if config.audiosocket_port is not None:
+        if config.audiosocket is not None:
             try:
                 server = await asyncio.start_server(lambda r, w: serve_audiosocket(services, r, w),
-                                                    config.audiosocket_host, int(config.audiosocket_port))
+                                                    config.audiosocket.host, config.audiosocket.port)
             except OSError as error:  # the HTTP API and WebSocket calls still work
-                logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket_port,
+                logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket.port,
                                                                             "error": str(error)})
             else:
                 app[AUDIOSOCKET_PORT_KEY] = server.sockets[0].getsockname()[1]
-                logger.info("AudioSocket listening", extra={"host": config.audiosocket_host,
+                logger.info("AudioSocket listening", extra={"host": config.audiosocket.host,
                                                             "port": app[AUDIOSOCKET_PORT_KEY]})
         sip = await _start_sip(app, services, config)
         yield
@@ -107,8 +134,10 @@ async def _softphone(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "softphone.html")
 
 
-def _websocket_handler(services: VoiceServices, serializer_type, protocol: str):
+def _websocket_handler(services: VoiceServices, serializer_type, protocol: str, token_says_caller: bool = False):
     async def handle(request: web.Request) -> web.WebSocketResponse:
+        claims = principal_of(request).claims
+        caller_number = (lambda _: claims.get("caller_number")) if token_says_caller else None
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=None)
         await ws.prepare(request)
 
@@ -136,7 +165,7 @@ def _websocket_handler(services: VoiceServices, serializer_type, protocol: str):
             if not ws.closed:
                 await ws.close(code=1000, message=reason[:120].encode())
 
-        await run_call(services, serializer_type(), receive, send_raw, close, protocol)
+        await run_call(services, serializer_type(), receive, send_raw, close, protocol, caller_number)
         return ws
 
     return handle
@@ -144,7 +173,12 @@ def _websocket_handler(services: VoiceServices, serializer_type, protocol: str):
 
 async def serve_audiosocket(services: VoiceServices, reader: asyncio.StreamReader,
                             writer: asyncio.StreamWriter) -> None:
-    """One AudioSocket TCP connection = one call."""
+    """One AudioSocket TCP connection = one call, from an allowed peer only."""
+    peer = writer.get_extra_info("peername")
+    if not address_allowed(peer[0] if peer else None, services.config.audiosocket.allow):
+        logger.warning("AudioSocket peer refused", extra={"peer": peer[0] if peer else None})
+        writer.close()
+        return
 
     serializer = AudioSocketSerializer()
     max_payload = int(MAX_FRAME_SECS * serializer.sample_rate * 2)

@@ -36,8 +36,8 @@ class VoiceServices:
         from voice_gateway.tts import create_synthesizer
 
         loop = asyncio.get_running_loop()
-        self.asr = await loop.run_in_executor(None, create_engine, self.config.asr)
-        synthesizer = await loop.run_in_executor(None, create_synthesizer, self.config.tts)
+        self.asr = await loop.run_in_executor(None, create_engine, self.config.asr.engine_options())
+        synthesizer = await loop.run_in_executor(None, create_synthesizer, self.config.tts.engine_options())
         self.speech = BotVoice(synthesizer)
         logger.info("voice models loaded", extra={"asr": getattr(self.asr, "name", "?"),
                                                   "tts": getattr(synthesizer, "name", "?")})

@@ -54,8 +54,7 @@ class CallSession:
         self.turns = SilenceTurnDetector(config.turn_start_secs, config.end_of_turn_secs)
         self.preroll: deque[bytes] = deque(maxlen=PREROLL_WINDOWS)
         self.interruptions = strategies_from_config(config.barge_in)
-        keys = {k: config.keypad[k] for k in ("agent_key", "repeat_key", "submit_key") if k in config.keypad}
-        self.keypad = KeypadCollector(**keys)
+        self.keypad = KeypadCollector(config.keypad.agent_key, config.keypad.repeat_key, config.keypad.submit_key)
         self.no_input = config.no_input_policy()
         self.dtmf = DtmfDetector() if in_band_dtmf else None
         self.recorder = CallRecorder(config.recording_dir, self.call_id, self.sample_rate) \
@@ -232,7 +231,7 @@ class CallSession:
         if action is not None:
             self.inputs.put_nowait(("keypad", action))
         elif self.keypad.collecting:
-            self._set_timer("digits", self.config.inter_digit_timeout_secs, self._keypad_timeout)
+            self._set_timer("digits", self.config.keypad.inter_digit_timeout_secs, self._keypad_timeout)
 
     def _keypad_timeout(self) -> None:
         action = self.keypad.timeout()

@@ -14,11 +14,13 @@ from aiohttp import web
 
 from bot.core.events import EventFormatError, events_from_dicts
 from bot.core.processor import MessageProcessor, UserMessage
+from bot.security.json_limits import JsonLimitError, loads
 from bot.model_archive import ModelLoadError, load
 
 logger = logging.getLogger(__name__)
 PROCESSOR_KEY = web.AppKey("processor", MessageProcessor)
 MAX_MESSAGE_CHARS = 5000
+MAX_SENDER_CHARS = 128
 
 
 def error(status: int, reason: str, message: str) -> web.Response:
@@ -26,12 +28,17 @@ def error(status: int, reason: str, message: str) -> web.Response:
                               "code": status}, status=status)
 
 
-async def _json_object(request: web.Request) -> dict:
+async def _json_body(request: web.Request):
+    """The JSON body, with nesting limited (``bot.security.json_limits``): bad input is a 400, never a 500."""
     try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise web.HTTPBadRequest(text=json.dumps({"reason": "BadRequest", "message": f"body is not valid JSON: {exc}"}),
+        return loads(await request.read())
+    except JsonLimitError as exc:
+        raise web.HTTPBadRequest(text=json.dumps({"reason": "BadRequest", "message": str(exc)}),
                                  content_type="application/json") from None
+
+
+async def _json_object(request: web.Request) -> dict:
+    body = await _json_body(request)
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text=json.dumps({"reason": "BadRequest", "message": "body must be a JSON object"}),
                                  content_type="application/json")
@@ -58,8 +65,9 @@ async def rest_webhook(request: web.Request) -> web.Response:
     body = await _json_object(request)
     sender = body.get("sender", "default")
     metadata = body.get("metadata") or {}
-    if not isinstance(sender, str) or not sender or not isinstance(metadata, dict):
-        return error(400, "BadRequest", "'sender' must be a non-empty string and 'metadata' an object")
+    if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_CHARS or not isinstance(metadata, dict):
+        return error(400, "BadRequest", f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} "
+                                        "characters and 'metadata' an object")
     message = UserMessage(_text_field(body, "message"), sender, "rest", metadata)
     return web.json_response(await processor_of(request).handle_message(message))
 
@@ -75,10 +83,7 @@ async def get_tracker(request: web.Request) -> web.Response:
 
 
 async def append_events(request: web.Request) -> web.Response:
-    try:
-        raw = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return error(400, "BadRequest", f"body is not valid JSON: {exc}")
+    raw = await _json_body(request)
     try:
         events = events_from_dicts(raw if isinstance(raw, list) else [raw])
     except EventFormatError as exc:
@@ -101,7 +106,14 @@ async def execute(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "model": processor_of(request).model.fingerprint})
+    """Open to anyone (load balancers), so it says nothing but that the server answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def status(request: web.Request) -> web.Response:
+    """Rasa's ``GET /status``: the model being served."""
+    return web.json_response({"fingerprint": processor_of(request).model.fingerprint,
+                              "num_active_training_jobs": 0})
 
 
 async def replace_model(request: web.Request) -> web.Response:
@@ -140,4 +152,5 @@ def add_routes(app: web.Application, processor: MessageProcessor) -> None:
     app.router.add_post("/conversations/{sender_id}/tracker/events", append_events)
     app.router.add_post("/conversations/{sender_id}/execute", execute)
     app.router.add_get("/health", health)
+    app.router.add_get("/status", status)
 

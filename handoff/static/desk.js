@@ -4,30 +4,22 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const desk = { token: null, socket: null, offer: null, call: null, sampleRate: 8000, audio: null };
+const desk = { socket: null, offer: null, call: null, sampleRate: 8000, audio: null };
 window.deskAudio = { bytes: 0, frames: 0, level: 0, peak: 0 };
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const response = await fetch("/desk/api/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ agent_id: $("agent-id").value, password: $("password").value }),
-  });
-  const body = await response.json();
-  if (!response.ok) { $("login-error").textContent = body.error; return; }
-  desk.token = body.token;
-  $("who").textContent = body.agent.name;
-  $("transfer-queue").replaceChildren(...body.queues.map((q) => new Option(q, q)));
-  $("login-panel").hidden = true;
-  $("desk").hidden = false;
+async function start() {
+  const me = await helplineSession.load();
+  if (!me) return;
+  $("who").textContent = me.name;
+  $("sign-out").addEventListener("click", () => helplineSession.signOut());
   connect();
   refreshQueue();
   setInterval(refreshQueue, 2000);
-});
+}
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/desk/ws?token=${encodeURIComponent(desk.token)}`);
+  const socket = new WebSocket(`${scheme}://${location.host}/desk/ws`);
   socket.binaryType = "arraybuffer";
   socket.onmessage = (message) => {
     if (message.data instanceof ArrayBuffer) { callerAudio(message.data); return; }
@@ -44,7 +36,11 @@ function send(command) {
 
 function handle(event) {
   switch (event.type) {
-    case "hello": case "ack": showState(event.agent.state); break;
+    case "hello":
+      $("transfer-queue").replaceChildren(...event.queues.map((q) => new Option(q, q)));
+      showState(event.agent.state);
+      break;
+    case "ack": showState(event.agent.state); break;
     case "state": showState(event.state); break;
     case "offer": showOffer(event.call); break;
     case "offer_withdrawn":
@@ -188,7 +184,7 @@ function stopMicrophone() {
 }
 
 async function refreshQueue() {
-  const response = await fetch(`/desk/api/queues?token=${encodeURIComponent(desk.token)}`);
+  const response = await fetch("/desk/api/queues");
   if (!response.ok) return;
   const calls = await response.json();
   $("queue-body").replaceChildren(...calls.map((call) => {
@@ -199,3 +195,5 @@ async function refreshQueue() {
     return row;
   }));
 }
+
+start();

@@ -42,5 +42,9 @@ async function refresh() {
   $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
 }
 
-refresh();
-setInterval(refresh, 2000);
+helplineSession.load().then((me) => {
+  if (!me) return;
+  $("sign-out").addEventListener("click", () => helplineSession.signOut());
+  refresh();
+  setInterval(refresh, 2000);
+});

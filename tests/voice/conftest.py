@@ -7,7 +7,6 @@ with its sampled noise turned off, so a test hears the same caller audio on ever
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import threading
 
@@ -60,6 +59,13 @@ class VoiceServer:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 
+    def line(self, protocol: str = "twilio", sample_rate: int = 8000):
+        """A client line that proves itself as the real carrier would (signature or voice token)."""
+        from voice_gateway.client import open_line
+
+        url = self.audiosocket if protocol == "audiosocket" else self.url
+        return open_line(url, protocol, sample_rate, self.credentials)
+
     def synthesize(self, text: str, sample_rate: int = 8000) -> bytes:
         return caller_voice().synthesize(text, sample_rate)
 
@@ -70,6 +76,9 @@ class VoiceServer:
 @pytest.fixture(scope="session")
 def voice_server(demo_archive, tmp_path_factory):
     from helpline.app import build_app
+    from helpline.security.secrets import load_secrets
+    from voice_gateway.client import LineCredentials
+    from voice_gateway.config import AudioSocketConfig, NoInputConfig, RecordingConfig
 
     data = tmp_path_factory.mktemp("voice-data")
     saved = {k: os.environ.get(k) for k in ("HELPLINE_DATA_DIR", "HELPLINE_MODELS_DIR")}
@@ -80,11 +89,14 @@ def voice_server(demo_archive, tmp_path_factory):
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
     server = VoiceServer(app)
+    server.data_dir = data
+    secrets = load_secrets(data)
+    server.credentials = LineCredentials(secrets.twilio_auth_token, secrets.secret_key)
     config = server.services.config
-    config.audiosocket_port = 0
-    config.sip = dataclasses.replace(config.sip, port=0)  # the demo's allowlist: 127.0.0.1 only
-    config.recording_dir = data / "recordings"
-    config.no_input = {**config.no_input, "timeout_secs": 2.5, "reprompts": 1, "then": "handoff"}
+    config.audiosocket = AudioSocketConfig(port=0)
+    config.sip.port = 0  # the demo's allowlist: 127.0.0.1 only
+    config.recording = RecordingConfig(enabled=True, dir=data / "recordings")
+    config.no_input = NoInputConfig(timeout_secs=2.5, reprompts=1, then="handoff")
     config.start_timeout_secs = 2.0
     config.prewarm_responses = False  # spare the CPU: tests hear each fixed response once or twice
     server.start()

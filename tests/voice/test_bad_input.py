@@ -8,7 +8,7 @@ import logging
 import pytest
 import websockets
 
-from voice_gateway.client import Caller, HelplineLine
+from voice_gateway.client import Caller
 from tests.voice.conftest import CALLER
 
 TWILIO_START = {"event": "start", "start": {"streamSid": "MZbad", "callSid": "CAbad", "mediaFormat": {
@@ -39,8 +39,10 @@ BAD_CALLS = [  # (path, messages, the reason the call must end with)
 ]
 
 
-async def misbehave(url: str, path: str, messages: list) -> str:
-    async with websockets.connect(f"{url.replace('http', 'ws')}/voice/{path}") as ws:
+async def misbehave(voice_server, path: str, messages: list) -> str:
+    url = f"{voice_server.url.replace('http', 'ws')}/voice/{path}"
+    headers = voice_server.credentials.headers("twilio" if path == "twilio" else "helpline", url)
+    async with websockets.connect(url, additional_headers=headers) as ws:
         for message in messages:
             await ws.send(message)
         try:
@@ -52,11 +54,11 @@ async def misbehave(url: str, path: str, messages: list) -> str:
 
 async def test_bad_callers_end_only_their_own_call(voice_server, caplog):
     caplog.set_level(logging.INFO, logger="voice_gateway")
-    good = Caller(HelplineLine(f"{voice_server.url.replace('http', 'ws')}/voice/ws")).dial("good-call", CALLER)
+    good = Caller(voice_server.line("helpline")).dial("good-call", CALLER)
     async with good:
         question = asyncio.ensure_future(good.say(voice_server.synthesize("What's my account balance?")))
         for path, messages, reason in BAD_CALLS:
-            close_reason = await misbehave(voice_server.url, path, messages)
+            close_reason = await misbehave(voice_server, path, messages)
             assert reason in close_reason, (messages, close_reason)
         answer = await question
         assert answer.first_bot_audio is not None
@@ -69,7 +71,7 @@ async def test_bad_callers_end_only_their_own_call(voice_server, caplog):
 
 async def test_a_caller_who_hangs_up_mid_turn(voice_server, caplog):
     caplog.set_level(logging.INFO, logger="voice_gateway")
-    line = HelplineLine(f"{voice_server.url.replace('http', 'ws')}/voice/ws")
+    line = voice_server.line("helpline")
     caller = Caller(line).dial("gone-mid-turn", CALLER)
     async with caller:
         await caller.say(voice_server.synthesize("Where is my order?"), wait=False)
@@ -83,7 +85,7 @@ async def test_a_caller_who_hangs_up_mid_turn(voice_server, caplog):
     ended = [r for r in caplog.records if r.getMessage() == "call ended" and r.call_id == "gone-mid-turn"]
     assert ended and ended[0].reason in ("caller disconnected", "caller hung up")
     # the server still answers calls
-    async with Caller(HelplineLine(line.url)).dial("after-hang-up", CALLER) as next_call:
+    async with Caller(voice_server.line("helpline")).dial("after-hang-up", CALLER) as next_call:
         await next_call.wait_until_quiet()
         assert next_call.greeting.first_bot_audio is not None
 

@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 
-from voice_gateway.client import Caller, open_line
+from voice_gateway.client import Caller
 from tests.voice.conftest import CALLER
 
 
@@ -34,7 +34,7 @@ async def test_order_status_with_a_spoken_order_number(voice_server):
     # a polite caller does, and then has only the rest of the no-input timeout (2.5 s here) to start.
     order, number, goodbye = (voice_server.synthesize(text) for text in (
         "I'd like to check on my order.", "four seven two nine one eight", "No thanks, goodbye."))
-    async with Caller(open_line(voice_server.url, "twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
+    async with Caller(voice_server.line("twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
         await caller.wait_until_quiet()
         assert len(caller.greeting.bot_audio) > 8000 * 2  # more than a second of greeting
         asked = await caller.say(order)
@@ -54,7 +54,7 @@ async def test_order_status_with_a_spoken_order_number(voice_server):
 
 async def test_balance_with_a_keypad_pin_keeps_the_pin_out_of_records(voice_server):
     call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+    async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
         await caller.say(voice_server.synthesize("What's my account balance?"))  # over the greeting: barge-in
         answer = await caller.press("2468#")
         assert answer.first_bot_audio is not None
@@ -67,7 +67,7 @@ async def test_balance_with_a_keypad_pin_keeps_the_pin_out_of_records(voice_serv
 
 async def test_barge_in_stops_a_long_answer_but_a_short_uh_huh_does_not(voice_server):
     call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+    async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
         await caller.say(voice_server.synthesize("Okay."), wait=False)  # a backchannel over the greeting
         await caller.silence(1.5)
         assert caller.clears == 0
@@ -82,7 +82,7 @@ async def test_barge_in_stops_a_long_answer_but_a_short_uh_huh_does_not(voice_se
 
 async def test_keypad_zero_asks_for_a_person(voice_server):
     call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+    async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
         answer = await caller.press("0")
         assert answer.first_bot_audio is not None
     tracker = voice_server.tracker(call_id)
@@ -92,7 +92,7 @@ async def test_keypad_zero_asks_for_a_person(voice_server):
 
 async def test_a_silent_caller_is_reprompted_then_handed_off(voice_server):
     call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+    async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
         await caller.wait_until_quiet()
         caller.answer_timeout = 10
         reprompt = await caller.press("")  # say nothing: just listen

@@ -8,7 +8,7 @@ import numpy as np
 
 from helpline.cli import main
 from voice_gateway.audio.wav import write_wav
-from voice_gateway.client import Caller, open_line
+from voice_gateway.client import Caller
 from tests.voice.conftest import CALLER
 
 
@@ -46,7 +46,7 @@ async def test_a_handed_off_call_goes_to_the_agent_bridge(voice_server):
     acd_bridge, voice_server.services.agent_bridge = voice_server.services.agent_bridge, bridge
     call_id = f"CA{uuid.uuid4().hex}"
     try:
-        async with Caller(open_line(voice_server.url, "twilio")).dial(call_id, CALLER) as caller:
+        async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
             handoff = await caller.press("0", wait=False)
             # "please hold", queue position, hold chime, one second of agent voice (set in the server's loop)
             for _ in range(300):
@@ -71,7 +71,8 @@ async def test_a_handed_off_call_goes_to_the_agent_bridge(voice_server):
     assert voice_server.tracker(call_id).paused
 
 
-def test_helpline_call_prints_each_turn_with_its_latency(voice_server, tmp_path, capsys):
+def test_helpline_call_prints_each_turn_with_its_latency(voice_server, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(voice_server.data_dir))  # sign with the server's secrets
     question = tmp_path / "question.wav"
     write_wav(question, voice_server.synthesize("What's my account balance?", 16000), 16000)
     recording = tmp_path / "bot.wav"
@@ -84,7 +85,8 @@ def test_helpline_call_prints_each_turn_with_its_latency(voice_server, tmp_path,
     assert recording.stat().st_size > 8000 * 2 * 5
 
 
-def test_helpline_call_speaks_say_turns_with_the_piper_voice(voice_server, capsys):
+def test_helpline_call_speaks_say_turns_with_the_piper_voice(voice_server, capsys, monkeypatch):
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(voice_server.data_dir))
     main(["call", "say:I'd like to check on my order.", "--url", voice_server.url, "--protocol", "helpline"])
     output = capsys.readouterr().out
     assert "caller: say:I'd like to check on my order." in output

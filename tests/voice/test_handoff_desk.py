@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import uuid
 
-from tests.browser import chromium_page
+from tests.browser import chromium_page, sign_in
 from tests.voice.conftest import CALLER
-from voice_gateway.client import Caller, open_line
+from voice_gateway.client import Caller
 
 
 async def log_in_available(page, base: str) -> None:
-    await page.goto(f"{base}/desk")
-    await page.fill("#agent-id", "alice")
-    await page.fill("#password", "northwind")
-    await page.click("#login")
-    await page.wait_for_selector("#desk:not([hidden])")
+    await sign_in(page, base, "/desk", "alice")
+    await page.wait_for_function("document.getElementById('who').textContent === 'Alice Chen'")
     await page.click("button[data-state=available]")
     await page.wait_for_function("document.body.dataset.state === 'available'")
 
@@ -30,7 +27,7 @@ async def test_escalated_call_pops_the_summary_and_the_agent_hears_the_caller(vo
         "I'd like to check on my order.", "four seven two nine one eight", "Can I talk to a person please?")]
     async with chromium_page() as page:
         await log_in_available(page, voice_server.url)
-        async with Caller(open_line(voice_server.url, "twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
+        async with Caller(voice_server.line("twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
             for speech in turns:
                 await caller.say(speech)
 

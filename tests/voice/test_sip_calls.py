@@ -11,8 +11,9 @@ import asyncio
 import time
 import uuid
 
+from tests.needs import sip_tool
 from tests.sip_peers import (
-    Baresip, exchange, free_port, recognise, require_tool, silence, sip_request, voiced_seconds, write_wav,
+    Baresip, exchange, free_port, recognise, silence, sip_request, voiced_seconds, write_wav,
 )
 from tests.voice.conftest import CALLER
 from tests.voice.test_calls import bot_texts, transcript
@@ -179,7 +180,7 @@ async def test_a_queue_with_transfer_to_refers_sip_callers_to_that_pbx(voice_ser
     bridge = voice_server.app[AGENT_BRIDGE]
     pbx_port = free_port()
     pbx = await asyncio.create_subprocess_exec(
-        require_tool("sipp"), "-sn", "uas", "-i", "127.0.0.1", "-p", str(pbx_port), "-mp", str(free_port()),
+        sip_tool("sipp"), "-sn", "uas", "-i", "127.0.0.1", "-p", str(pbx_port), "-mp", str(free_port()),
         "-m", "1", "-nostdin", "-timeout", "90s", "-timeout_error", "-trace_stat", "-stf", str(tmp_path / "pbx.csv"),
         cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     queue = bridge.acd.queue("general")

@@ -9,7 +9,6 @@ then routed by Kamailio to the endpoint. Dispatcher: deploy/kamailio/dispatcher.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import os
 import signal
@@ -18,7 +17,8 @@ import time
 import urllib.request
 
 from tests.conftest import ROOT
-from tests.sip_peers import Kamailio, exchange, free_port, require_tool, run_sipp, sip_request
+from tests.needs import sip_tool
+from tests.sip_peers import Kamailio, exchange, free_port, run_sipp, sip_request
 from voice_gateway.sip.config import RegistrationConfig, SipConfig
 from voice_gateway.sip.endpoint import SipEndpoint
 
@@ -56,21 +56,23 @@ request_route {{
 """
 
 
-async def test_registers_with_digest_auth_and_takes_calls_through_the_registrar(voice_server, tmp_path):
-    require_tool("sipp")
+async def test_registers_with_digest_auth_and_takes_calls_through_the_registrar(voice_server, tmp_path, monkeypatch):
+    sip_tool("sipp")
     port = free_port()
     config_file = tmp_path / "registrar.cfg"
     config_file.write_text(REGISTRAR.format(port=port, password="s3cret-pass"))
     registrar = await Kamailio(config_file, tmp_path / "kamailio", {}).start()
 
-    def endpoint(password: str) -> SipEndpoint:
-        registration = RegistrationConfig(registrar=("127.0.0.1", port), aor="sip:helpline@helpline.test",
-                                          username="helpline", password=password, expires=120)
-        config = SipConfig(port=0, allow=(ipaddress.ip_network("127.0.0.1/32"),), registration=registration,
-                           rtp_ports=(31000, 31999))
+    monkeypatch.setenv("HELPLINE_TEST_SIP_PASSWORD", "s3cret-pass")
+    monkeypatch.setenv("HELPLINE_TEST_SIP_WRONG", "wrong")
+
+    def endpoint(password_env: str) -> SipEndpoint:
+        registration = RegistrationConfig(registrar=f"127.0.0.1:{port}", aor="sip:helpline@helpline.test",
+                                          username="helpline", password_env=password_env, expires=120)
+        config = SipConfig(port=0, allow=["127.0.0.1/32"], registration=registration, rtp_ports=(31000, 31999))
         return SipEndpoint(voice_server.services, config)
 
-    registered, refused = endpoint("s3cret-pass"), endpoint("wrong")
+    registered, refused = endpoint("HELPLINE_TEST_SIP_PASSWORD"), endpoint("HELPLINE_TEST_SIP_WRONG")
     try:
         for sip in (registered, refused):
             voice_server.call(sip.start())
@@ -105,7 +107,7 @@ def answered(http_port: int) -> int:
 
 
 async def test_dispatcher_spreads_calls_and_moves_them_off_a_silent_process(demo_archive, tmp_path):
-    require_tool("sipp")
+    sip_tool("sipp")
     processes = [await start_helpline(demo_archive, tmp_path, name) for name in ("helpline-a", "helpline-b")]
     proxy = None
     try:

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from tests.browser import chromium_page
+from tests.browser import chromium_page, sign_in
 from voice_gateway.audio.wav import write_wav
 
 
@@ -20,7 +20,7 @@ def caller_wav(voice_server, tmp_path):
 
 async def test_softphone_call_from_a_fake_microphone(voice_server, caller_wav):
     async with chromium_page(f"--use-file-for-fake-audio-capture={caller_wav}%noloop") as page:
-        await page.goto(f"{voice_server.url}/softphone?caller=%2B15551230001")
+        await sign_in(page, voice_server.url, "/softphone?caller=%2B15551230001", "admin")
         await page.click("#call")
         await page.wait_for_selector("body[data-status='in call']", timeout=10000)
         await page.wait_for_selector("p.caller:not(.partial)", timeout=40000)

@@ -274,8 +274,8 @@ class SipEndpoint:
         uac = next((uac for uas, uac in self._agents if not uas.transport.reliable), self._agents[0][1])
         host, port = self.contact_addr
         user = settings.aor.split(":", 1)[1].split("@")[0]
-        self.registration = Registration(uac, settings.aor, settings.registrar, expires=settings.expires,
-                                         auth=SipDigestAuth(settings.username, settings.password),
+        self.registration = Registration(uac, settings.aor, settings.registrar_address, expires=settings.expires,
+                                         auth=SipDigestAuth(settings.username, settings.password()),
                                          contact_uri=f"sip:{user}@{host}:{port}", user_agent=self.config.user_agent)
         self.registration.on_registered = lambda r: logger.info(
             "SIP registration active", extra={"aor": settings.aor, "expires": r.granted_expires})

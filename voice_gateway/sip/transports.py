@@ -6,7 +6,7 @@ Every datagram or TCP message passes ``PeerGate.admit`` before the SIP stack see
 - from an address outside the allowlist: a request is answered ``403 Forbidden`` (at most
   ``refusals_per_second``, so a spoofed flood is not reflected), anything else is dropped;
 - an INVITE whose SDP is malformed: ``400 Bad Request`` (the stack's lenient parser would read it as
-  no media at all).
+  no media at all); a request with a header the stack cannot read gets ``400`` too.
 
 Nothing that is refused touches a call in progress. Over TCP a response goes back on the
 connection its request came in on (RFC 3261 18.2.2), which the library only does when the client
@@ -142,8 +142,12 @@ def _deliver(transport, data: bytes, addr: tuple[str, int]) -> None:
         return
     try:
         transport.on_message(message, addr)
-    except Exception:
-        logger.exception("SIP message handling failed", extra={"peer": addr[0]})
+    except Exception as error:  # a header the stack cannot read (a CSeq of "x INVITE"...): this message only
+        transport.gate.malformed += 1
+        logger.warning("SIP message the stack could not handle", extra={
+            "peer": addr[0], "error": f"{type(error).__name__}: {str(error)[:200]}"})
+        if isinstance(message, SipRequest) and message.method != "ACK":
+            reply(transport, message, 400, "Bad Request")
 
 
 class _Datagrams(asyncio.DatagramProtocol):

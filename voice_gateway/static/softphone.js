@@ -61,10 +61,14 @@ function clearPlayback() {  // barge-in: the gateway asks us to drop what is que
 async function call() {
   stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
   context = new AudioContext();
-  socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/voice/ws");
+  // A short-lived voice token says who calls (admins and editors may test as a caller number).
+  if (!helplineSession.me) await helplineSession.load();
+  const caller = new URLSearchParams(location.search).get("caller");
+  const grant = await (await helplineSession.post("/voice/token", caller ? { caller_number: caller } : {})).json();
+  socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/voice/ws?token=" + encodeURIComponent(grant.token));
   socket.binaryType = "arraybuffer";
   socket.onopen = () => {
-    socket.send(JSON.stringify({ event: "start", sample_rate: RATE, caller_number: new URLSearchParams(location.search).get("caller") }));
+    socket.send(JSON.stringify({ event: "start", sample_rate: RATE }));
     source = context.createMediaStreamSource(stream);
     processor = context.createScriptProcessor(2048, 1, 1);
     processor.onaudioprocess = (e) => { if (socket.readyState === 1) sendAudio(downsample(e.inputBuffer.getChannelData(0), context.sampleRate)); };
