@@ -17,20 +17,21 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import struct
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import RESULTS, ROOT, write_result  # noqa: E402
 from bench.demo_startup import free_port  # noqa: E402
-from bench.turn_latency import start_server  # noqa: E402
+from bench.turn_latency import start_server, voice_status  # noqa: E402
 
 SENTENCE = "I'd like to check on my order."
+TOKEN = secrets.token_hex(16)  # the server's admin bearer token, for /voice/status
 
 
 def write_pcap(path: Path, pcm16_8k: bytes) -> Path:
@@ -56,8 +57,7 @@ def write_pcap(path: Path, pcm16_8k: bytes) -> Path:
 
 
 def gateway_status(port: int) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/voice/status", timeout=5) as response:
-        return json.load(response)
+    return voice_status(port, {"HELPLINE_AUTH_TOKEN": TOKEN})
 
 
 async def run(sip_port: int, http_port: int, scenario: Path, workdir: Path, args) -> dict:
@@ -99,7 +99,7 @@ def main() -> None:
         scenario = Path(tmp) / "caller_speech.xml"
         scenario.write_text((ROOT / "bench" / "sipp" / "caller_speech.xml").read_text().replace("PCAP_FILE", str(pcap)))
         env = {**os.environ, "HELPLINE_DATA_DIR": f"{tmp}/data", "HELPLINE_PORT": str(port),
-               "HELPLINE_SIP_PORT": str(sip_port)}
+               "HELPLINE_SIP_PORT": str(sip_port), "HELPLINE_AUTH_TOKEN": TOKEN}
         log = Path(tmp) / "server.log"
         server = start_server(env, port, log)
         try:

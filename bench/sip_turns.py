@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -40,13 +41,16 @@ ANSWERS = ["order number", "four seven two nine one eight", "pin", "balance is",
            "six two one eight four seven"]
 
 
-async def websocket_calls(http_port: int, calls: int, speech: list[bytes]) -> list[dict]:
+async def websocket_calls(http_port: int, calls: int, speech: list[bytes], data_dir: Path) -> list[dict]:
     """The same turns over the Helpline WebSocket protocol, for comparison on the same server and load."""
-    from voice_gateway.client import Caller, HelplineLine
+    from helpline.security.secrets import load_secrets
+    from voice_gateway.client import Caller, HelplineLine, LineCredentials
 
+    secrets = load_secrets(data_dir)  # the server's: a voice token signed with its key
+    credentials = LineCredentials(secrets.twilio_auth_token, secrets.secret_key)
     results = []
     for number in range(calls):
-        line = HelplineLine(f"ws://127.0.0.1:{http_port}/voice/ws", 8000)
+        line = HelplineLine(f"ws://127.0.0.1:{http_port}/voice/ws", 8000, credentials)
         async with Caller(line, quiet_secs=0.8).dial(f"bench-ws-{uuid.uuid4().hex[:12]}", CALLER) as caller:
             await caller.wait_until_quiet()
             for text, pcm in zip(TURNS, speech):
@@ -130,16 +134,16 @@ def main() -> None:
             data = Path(tmp) / f"data-{loss}"
             since = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
             env = {**os.environ, "HELPLINE_DATA_DIR": str(data), "HELPLINE_PORT": str(port),
-                   "HELPLINE_SIP_PORT": str(sip_port)}
+                   "HELPLINE_SIP_PORT": str(sip_port), "HELPLINE_AUTH_TOKEN": secrets.token_hex(16)}
             server = start_server(env, port, Path(tmp) / f"server-{loss}.log")
             load_before = os.getloadavg()[0]
             try:
-                asyncio.run(websocket_calls(port, 1, speech))  # warm-up, not counted: replies synthesized once
+                asyncio.run(websocket_calls(port, 1, speech, data))  # warm-up, not counted: replies synthesized once
                 if loss == 0:  # SIP and WebSocket calls alternate, so both see the same load
                     results, websocket = [], []
                     for _ in range(args.calls):
                         results += asyncio.run(place_calls(sip_port, 1, loss, speech))
-                        websocket += asyncio.run(websocket_calls(port, 1, speech))
+                        websocket += asyncio.run(websocket_calls(port, 1, speech, data))
                 else:
                     results = asyncio.run(place_calls(sip_port, args.calls, loss, speech))
             finally:

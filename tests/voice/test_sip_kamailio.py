@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -22,6 +23,7 @@ from tests.sip_peers import Kamailio, exchange, free_port, run_sipp, sip_request
 from voice_gateway.sip.config import RegistrationConfig, SipConfig
 from voice_gateway.sip.endpoint import SipEndpoint
 
+TOKEN = secrets.token_hex(16)  # the Helpline processes' admin bearer token (HELPLINE_AUTH_TOKEN)
 CALLER = ROOT / "tests" / "sipp_caller.xml"  # SIPp's caller that follows a proxy's Record-Route
 REGISTRAR = """#!KAMAILIO
 debug=2
@@ -92,6 +94,7 @@ async def test_registers_with_digest_auth_and_takes_calls_through_the_registrar(
 async def start_helpline(demo_archive, tmp_path, name: str) -> tuple[asyncio.subprocess.Process, int, int]:
     http_port, sip_port = free_port(), free_port()
     env = {**os.environ, "HELPLINE_PORT": str(http_port), "HELPLINE_SIP_PORT": str(sip_port),
+           "HELPLINE_AUTH_TOKEN": TOKEN,
            "HELPLINE_DATA_DIR": str(tmp_path / name), "HELPLINE_MODELS_DIR": str(demo_archive.parent),
            "HELPLINE_TRACKER_STORE": "memory", "HELPLINE_LOG_LEVEL": "WARNING"}
     log = open(tmp_path / f"{name}.log", "wb")
@@ -102,7 +105,10 @@ async def start_helpline(demo_archive, tmp_path, name: str) -> tuple[asyncio.sub
 
 
 def answered(http_port: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/voice/status", timeout=5) as response:
+    """Calls the process answered over SIP (/voice/status is a supervisor's route: the admin token)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{http_port}/voice/status",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
         return json.load(response)["sip"]["answered"]
 
 
