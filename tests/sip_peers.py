@@ -24,7 +24,7 @@ from tests.needs import sip_tool
 BARESIP_MODULES = Path("/usr/lib/baresip/modules")
 
 
-def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     """A port free for UDP and TCP alike (SIP listens on both)."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, \
@@ -56,14 +56,6 @@ def read_wav(path: Path) -> tuple[bytes, int]:
         return source.readframes(source.getnframes()), source.getframerate()
 
 
-def voiced_seconds(pcm16: bytes, rate: int = 8000, threshold: float = 0.02) -> float:
-    """How much of the audio is louder than a whisper (20 ms windows)."""
-    samples = np.frombuffer(pcm16, dtype="<i2").astype(np.float32) / 32768
-    window = rate // 50
-    frames = samples[: len(samples) // window * window].reshape(-1, window)
-    return float((np.sqrt((frames ** 2).mean(axis=1)) > threshold).sum() * 0.02)
-
-
 class Baresip:
     """One baresip caller process (one call), controlled over ctrl_tcp."""
 
@@ -73,7 +65,7 @@ class Baresip:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "heard").mkdir(exist_ok=True)
-        self.control_port = free_port(socket.SOCK_STREAM)
+        self.control_port = free_port()
         self.sip_port = free_port()
         self.number = number
         self.transport = transport
