@@ -199,7 +199,8 @@ async def test_a_queue_with_transfer_to_refers_sip_callers_to_that_pbx(voice_ser
             await asyncio.sleep(0.2)
         record = next(r for r in voice_server.call(bridge.acd.store.records("call")) if r["id"] == session.call_id)
         assert record["state"] == "transferred" and record["queue"] == "general"
-        assert transcript(voice_server, session.call_id)["ended_reason"] == "transferred"
+        # after a blind transfer either side may end the first leg: we hang up, or the phone does first
+        assert transcript(voice_server, session.call_id)["ended_reason"] in ("transferred", "caller hung up")
         await caller.hang_up()  # the caller, now talking to the PBX, hangs up there
         assert await asyncio.wait_for(pbx.wait(), 30) == 0  # the PBX took exactly one call, and it ended well
     finally:

@@ -77,7 +77,7 @@ class SipCall:
         logger.info("BYE sent", extra={"call_id": self.call_id, "reason": reason, "status": status})
 
     async def transfer(self, uri: str) -> bool:
-        """Blind transfer (RFC 3515): True once the target answered and the caller left our line."""
+        """Blind transfer (RFC 3515): True once the transfer target answered the caller."""
         if self.closed:
             return False
         progress = self.endpoint.expect_transfer(self.sip_call_id)
@@ -93,11 +93,7 @@ class SipCall:
         finally:
             self.endpoint.forget_transfer(self.sip_call_id)
         logger.info("transfer result", extra={"call_id": self.call_id, "target": uri, "status": final})
-        if final is None or not 200 <= final < 300:
-            return False
-        if not self.closed:
-            await self.close("transferred")
-        return True
+        return final is not None and 200 <= final < 300  # the agent bridge then hangs up our leg
 
     async def request(self, method: str, headers: dict[str, str] | None = None) -> int | None:
         """Send an in-dialog request; its final status, or None when nothing answered in time."""
