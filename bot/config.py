@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config_notes import option_notes
 from bot.training_data.yaml_reader import TrainingDataError, line_of, plain, read_yaml_file
 
 # Rasa NLU components and what Helpline does for each (shown by `helpline train`).
@@ -26,14 +27,14 @@ NLU_COMPONENTS = {
         ["DIETClassifier", "SklearnIntentClassifier", "LogisticRegressionClassifier", "KeywordIntentClassifier",
          "MitieIntentClassifier", "SentenceEmbeddingIntentClassifier"],
         "intent classifier on sentence embeddings (+ CRF entity tagger)"),
-    **dict.fromkeys(["CRFEntityExtractor", "MitieEntityExtractor", "SpacyEntityExtractor"],
-                    "trained CRF entity tagger on annotated examples"),
+    **dict.fromkeys(["CRFEntityExtractor", "MitieEntityExtractor"], "trained CRF entity tagger on annotated examples"),
+    "SpacyEntityExtractor": "PERSON from a list of first names; other entities from the trained CRF entity tagger",
     "DucklingEntityExtractor": "built-in offline extractor for numbers, dates, money, emails, phone numbers",
     "BuiltinEntityExtractor": "built-in offline extractor for numbers, dates, money, emails, phone numbers",
     "RegexEntityExtractor": "regex and lookup-table entity extractor",
     "EntitySynonymMapper": "entity synonym mapper",
     "FallbackClassifier": "nlu_fallback below the confidence threshold",
-    "ResponseSelector": "not supported: retrieval intents are answered by the knowledge retriever",
+    "ResponseSelector": "responses of retrieval intents chosen by the intent classifier",
 }
 POLICIES = {
     "RulePolicy": "rules",
@@ -60,6 +61,7 @@ class BotConfig:
     policies: list[dict] = field(default_factory=lambda: list(DEFAULT_POLICIES))
     helpline: dict[str, Any] = field(default_factory=dict)  # as read, positions kept (helpline.config_schema)
     key_lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line
+    notes: list[tuple[str, int | None]] = field(default_factory=list)  # options Helpline does not use, with lines
 
     def component(self, *names: str) -> dict | None:
         """The first pipeline component with one of these names."""
@@ -98,6 +100,7 @@ def load_config(path: str | Path) -> BotConfig:
         config.pipeline = _named_list(data["pipeline"], path, "pipeline", NLU_COMPONENTS, "component")
     if data.get("policies"):
         config.policies = _named_list(data["policies"], path, "policies", POLICIES, "policy")
+    config.notes = option_notes(data.get("pipeline"), path) + option_notes(data.get("policies"), path)
     if config.language != "en":
         raise TrainingDataError(f"language '{config.language}' is not supported (Helpline's models are English)",
                                 path, data.key_lines.get("language"))

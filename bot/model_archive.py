@@ -48,7 +48,8 @@ def train(project: BotProject, output_dir: Path, progress: Progress = lambda *_:
     with tempfile.TemporaryDirectory(prefix="helpline-train-") as tmp:
         work = Path(tmp)
         progress("nlu", 0, 1)
-        NLUInterpreter.train(project.data.nlu, project.config, progress).persist(work / "nlu")
+        NLUInterpreter.train(project.data.nlu, project.config, progress,
+                             project.domain.responses).persist(work / "nlu")
         progress("dialogue", 0, 1)
         ensemble = PolicyEnsemble.from_config(project.config)
         ensemble.train(project.data.stories, project.data.rules, project.domain,

@@ -18,12 +18,15 @@ from bot.core.story_graph import story_trackers
 from bot.core.tracker import DialogueStateTracker
 from bot.training_data.domain import DEFAULT_INTENTS, Origin
 from bot.training_data.project import BotProject, load_project
+from bot.training_data.retrieval import base_intent, is_full_retrieval_intent, response_for, retrieval_action
 from bot.training_data.stories import ActionStep, LoopStep, OrStep, SlotStep, Step, Story, UserStep
 from bot.training_data.yaml_reader import TrainingDataError
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"
 RESPONSE_PREFIX = "utter_"
+LOOP_ACTIONS = {"action_two_stage_fallback"}  # default actions that run as loops
 
 StepType = TypeVar("StepType", bound=Step)
 
@@ -46,6 +49,7 @@ class Issue:
 class ValidationReport:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    notes: list[Issue] = field(default_factory=list)  # what Helpline does differently; nothing to fix
 
     @property
     def ok(self) -> bool:
@@ -53,12 +57,28 @@ class ValidationReport:
         return not self.errors
 
     def add(self, issue: Issue) -> None:
-        (self.errors if issue.severity == ERROR else self.warnings).append(issue)
+        {ERROR: self.errors, NOTE: self.notes}.get(issue.severity, self.warnings).append(issue)
 
     def __str__(self) -> str:
-        lines = [str(issue) for issue in [*self.errors, *self.warnings]]
+        lines = [str(issue) for issue in [*self.errors, *self.warnings, *self.notes]]
         lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
         return "\n".join(lines)
+
+
+class ValidationFailed(Exception):
+    """The content has errors; nothing is trained from it (``train``, ``test``, ``run`` and ``shell`` alike)."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(f"validation failed with {len(report.errors)} error(s); fix them and try again")
+
+
+def require_valid(project: BotProject) -> ValidationReport:
+    """The validation report of ``project``; raises :class:`ValidationFailed` when it has errors."""
+    report = validate_project(project)
+    if not report.ok:
+        raise ValidationFailed(report)
+    return report
 
 
 def validate_directory(root: str | Path, config_path: str | Path | None = None) -> ValidationReport:
@@ -113,30 +133,47 @@ def _split_origin(origin: str) -> tuple[str, int | None]:
     return path, int(line) if line.isdigit() else None
 
 
+# --- config --------------------------------------------------------------------------
+
+def check_config_options(project: BotProject) -> Iterator[Issue]:
+    """Rasa settings Helpline accepts but does not use: one note each, so none is ignored silently."""
+    for note, line in project.config.notes:
+        yield Issue(NOTE, note, str(project.config.path), line)
+
+
 # --- intents -------------------------------------------------------------------------
 
 def check_story_intents(project: BotProject) -> Iterator[Issue]:
     """A story intent the domain lacks is never predicted by NLU, so the story can never match."""
     for story, step in _steps_of(project, UserStep):
-        if step.intent and step.intent not in project.domain.intents:
+        if step.intent and base_intent(step.intent) not in project.domain.intents:
             yield Issue(ERROR, f"The intent '{step.intent}' is used in {_describe(story)}, but it is not listed in "
                                "the domain file. You should add it to your domain file!", story.path, step.line)
 
 
 def check_intent_examples(project: BotProject) -> Iterator[Issue]:
-    """NLU can only predict intents it has examples for, and only domain intents reach the dialogue."""
+    """NLU can only predict intents it has examples for, and only domain intents reach the dialogue.
+
+    A retrieval intent (``faq/payment_methods``) is listed in the domain by its base name (``faq``) and
+    answered by the response ``utter_faq/payment_methods``; without that response ``utter_faq`` says nothing.
+    """
     domain = project.domain
     first_example = {}
     for example in project.data.nlu.examples:
         first_example.setdefault(example.intent, example)
+    with_examples = {base_intent(name) for name in first_example}
     for intent in domain.intents.values():
-        if intent.name not in first_example and intent.name not in DEFAULT_INTENTS:
+        if intent.name not in with_examples and intent.name not in DEFAULT_INTENTS:
             yield Issue(WARNING, f"The intent '{intent.name}' is listed in the domain file, but is not found in the "
                                  "NLU training data.", *_at(intent.origin))
     for name, example in first_example.items():
-        if name not in domain.intents:
-            yield Issue(WARNING, f"There is a message in the training data labeled with intent '{name}'. This intent "
-                                 "is not listed in your domain. You should add that intent to your domain file!",
+        if base_intent(name) not in domain.intents:
+            yield Issue(WARNING, f"There is a message in the training data labeled with intent '{base_intent(name)}'. "
+                                 "This intent is not listed in your domain. You should add that intent to your domain "
+                                 "file!", example.path, example.line)
+        elif is_full_retrieval_intent(name) and response_for(name) not in domain.responses:
+            yield Issue(WARNING, f"The retrieval intent '{name}' has examples but no response '{response_for(name)}'; "
+                                 f"'utter_{base_intent(name)}' says nothing when it is predicted.",
                         example.path, example.line)
 
 
@@ -162,7 +199,8 @@ def check_story_actions(project: BotProject) -> Iterator[Issue]:
     for story, step in _steps_of(project, ActionStep):
         if step.name is None:  # a ``bot:`` text step
             continue
-        if step.name.startswith(RESPONSE_PREFIX) and step.name not in domain.responses:
+        if (step.name.startswith(RESPONSE_PREFIX) and step.name not in domain.responses
+                and step.name not in domain.retrieval_actions):
             yield Issue(ERROR, f"The action '{step.name}' is used in {_describe(story)}, but there is no response "
                                "with this name in the domain.", story.path, step.line)
         elif not domain.is_known_action(step.name):
@@ -173,6 +211,7 @@ def check_story_actions(project: BotProject) -> Iterator[Issue]:
 def _directly_uttered(project: BotProject) -> set[str]:
     """Responses the bot says without a custom action: named in stories/rules, or a form's slot prompts."""
     names = {step.name for _, step in _steps_of(project, ActionStep) if step.name}
+    names.update(r for r in project.domain.responses if retrieval_action(r) in names)
     for form in project.domain.forms.values():
         for slot in form.required_slots:
             names.update({f"utter_ask_{slot}", f"utter_ask_{form.name}_{slot}"})
@@ -250,9 +289,9 @@ def check_slot_mappings(project: BotProject) -> Iterator[Issue]:
 
 
 def check_active_loops(project: BotProject) -> Iterator[Issue]:
-    """Only forms can be active loops."""
+    """Forms and Rasa's two-stage fallback are the loops a conversation can be in."""
     for story, step in _steps_of(project, LoopStep):
-        if step.name and step.name not in project.domain.forms:
+        if step.name and step.name not in project.domain.forms and step.name not in LOOP_ACTIONS:
             yield Issue(ERROR, f"{_describe(story).capitalize()} activates the loop '{step.name}', but there is no "
                                "form with this name in the domain.", story.path, step.line)
 
@@ -300,6 +339,7 @@ def _story_named(stories: list[Story], tracker_name: str) -> Story:
 
 Check = Callable[[BotProject], Iterable[Issue]]
 CHECKS: list[Check] = [
+    check_config_options,
     check_story_intents,
     check_intent_examples,
     check_duplicate_examples,

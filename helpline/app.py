@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Callable
 
 from aiohttp import web
 
@@ -25,6 +26,7 @@ from bot.crm.sqlite_directory import SqliteDirectory
 from bot.knowledge.base import KnowledgeBase
 from bot.model_archive import fingerprint, latest_archive, load, read_manifest, train
 from bot.training_data.project import BotProject, load_project
+from bot.validation import ValidationReport, require_valid
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
 from helpline.security.install import install_security
@@ -35,8 +37,15 @@ from voice_gateway.auth import twilio_verifier, voice_token_verifier
 logger = logging.getLogger(__name__)
 
 
-def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: None) -> Path:
-    """The newest archive trained on the current content, training one if there is none."""
+def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: None,
+                 report_to: Callable[[ValidationReport], None] = lambda _: None) -> Path:
+    """The newest archive trained on the current content, training one if there is none.
+
+    The content is validated first, whether or not a model for it exists: invalid content raises
+    :class:`ValidationFailed` (what ``train`` refuses, ``test``, ``run`` and ``shell`` refuse too);
+    ``report_to`` gets the report (warnings) of valid content.
+    """
+    report_to(require_valid(project))
     archive = latest_archive(settings.models_dir)
     if archive is not None and read_manifest(archive).get("fingerprint") == fingerprint(project):
         return archive
@@ -51,14 +60,19 @@ def configure_crm(settings: Settings) -> None:
         bot.crm.configure(SqliteDirectory(settings.data_dir / "crm.sqlite3"))
 
 
-def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | None = None,
-                    escalation: EscalationPolicy | None = None) -> MessageProcessor:
-    runners = [InProcessActionRunner(settings.action_packages)]
+def build_action_runner(settings: Settings) -> ChainedActionRunner:
+    """The bot's custom actions: its in-process packages, then the action server of ``endpoints.yml``."""
+    runners = [InProcessActionRunner(settings.action_packages, settings.project)]
     if settings.action_endpoint:
         runners.append(HttpActionRunner(settings.action_endpoint))
+    return ChainedActionRunner(runners)
+
+
+def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | None = None,
+                    escalation: EscalationPolicy | None = None) -> MessageProcessor:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = create_tracker_store(settings.tracker_store, settings.data_dir)
-    return MessageProcessor(model, store, ChainedActionRunner(runners), handoff or RecordingHandoffPort(),
+    return MessageProcessor(model, store, build_action_runner(settings), handoff or RecordingHandoffPort(),
                             settings.sensitive_slots, escalation=escalation)
 
 
@@ -90,12 +104,13 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     secrets = load_secrets(settings.data_dir)
     add_routes(app, processor)
     attach_handoff(app, handoff, processor)
-    add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice, secrets.secret_key)
+    voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
+                              secrets.secret_key)
     reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
-    twilio_url = settings.voice.twilio.public_url if settings.voice else None
-    verifiers = {"twilio": twilio_verifier(secrets.twilio_auth_token, twilio_url),
-                 "voice": voice_token_verifier(secrets.secret_key)}
+    verifiers = {"voice": voice_token_verifier(secrets.secret_key)}
+    if voice is not None:
+        verifiers["twilio"] = twilio_verifier(secrets.twilio_auth_token, lambda: voice.config.twilio.public_url)
     install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
     if watch:
         async def start_watching(app: web.Application):
@@ -126,13 +141,15 @@ def attach_handoff(app: web.Application, handoff: HandoffService, processor: Mes
 
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
-                      preload: bool = False, secret_key: str = "") -> None:
+                      preload: bool = False, secret_key: str = ""):
     """Phone audio on the same server, where config.yml has a ``helpline: voice:`` section (``enabled: false``
     leaves it out too): a bot without one answers no calls and never loads the speech models.
 
-    ``preload`` loads the speech models at start-up; otherwise the first call loads them.
+    ``preload`` loads the speech models at start-up; otherwise the first call loads them. Returns the
+    gateway's shared services (``voice_gateway.services.VoiceServices``), None when it is left out.
     """
-    if settings.voice is not None and settings.voice.enabled:
-        from voice_gateway.server import add_voice_routes
+    if settings.voice is None or not settings.voice.enabled:
+        return None
+    from voice_gateway.server import add_voice_routes
 
-        add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)
+    return add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)

@@ -25,16 +25,10 @@ def _project(args):
     return load_project(Path(args.project))
 
 
-def _validate_or_exit(project) -> None:
-    from bot.validation import validate_project
-
-    report = validate_project(project)
-    for issue in report.warnings:
+def _show_findings(report) -> None:
+    """Warnings and notes of content that is good enough to train (on stderr, like compilers)."""
+    for issue in [*report.warnings, *report.notes]:
         print(issue, file=sys.stderr)
-    if not report.ok:
-        for issue in report.errors:
-            print(issue, file=sys.stderr)
-        sys.exit(f"validation failed with {len(report.errors)} error(s); fix them and train again")
 
 
 def cmd_validate(args) -> None:
@@ -48,7 +42,7 @@ def cmd_validate(args) -> None:
     except ConfigError as error:  # config.yml's helpline: section
         for problem in error.problems:
             report.add(Issue(ERROR, problem.message, problem.path or "config.yml", problem.line))
-    for issue in [*report.errors, *report.warnings]:
+    for issue in [*report.errors, *report.warnings, *report.notes]:
         print(issue)
     print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     sys.exit(0 if report.ok else 1)
@@ -56,10 +50,11 @@ def cmd_validate(args) -> None:
 
 def cmd_train(args) -> None:
     from bot.model_archive import train
+    from bot.validation import require_valid
     from helpline.settings import load_settings
 
     project = _project(args)
-    _validate_or_exit(project)
+    _show_findings(require_valid(project))
     settings = load_settings(Path(args.project), project.config)
     started = time.time()
     progress = StageProgress()
@@ -68,21 +63,30 @@ def cmd_train(args) -> None:
     print(f"trained {archive} in {time.time() - started:.1f} s")
 
 
+def _model_for(project, settings, model: str | None) -> Path:
+    """``--model`` as given, else the model of the current content: validated (refused when invalid) and
+    trained if needed, the same for ``test``, ``run`` and ``shell`` as for ``train``."""
+    from helpline.app import ensure_model
+
+    if model:
+        return Path(model)
+    progress = StageProgress()
+    archive = ensure_model(project, settings, progress, report_to=_show_findings)
+    progress.close()
+    return archive
+
+
 def cmd_run(args) -> None:
     from aiohttp import web
 
-    from helpline.app import build_app, ensure_model
+    from helpline.app import build_app
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     host, port = args.host or settings.host, args.port or settings.port
     _refuse_demo_users_off_loopback(settings.config, host)
-    model = Path(args.model) if args.model else None
-    if model is None:
-        progress = StageProgress()
-        model = ensure_model(project, settings, progress)
-        progress.close()
+    model = _model_for(project, settings, args.model)
     app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True)
     print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
           f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
@@ -103,15 +107,15 @@ def _refuse_demo_users_off_loopback(config, host: str) -> None:
 
 def cmd_shell(args) -> None:
     from bot.core.processor import UserMessage
-    from helpline.app import build_processor, configure_crm, ensure_model, open_knowledge
     from bot.model_archive import load
+    from helpline.app import build_processor, configure_crm, open_knowledge
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     settings.tracker_store = "memory"
     configure_crm(settings)
-    processor = build_processor(load(ensure_model(project, settings, StageProgress())), settings)
+    processor = build_processor(load(_model_for(project, settings, None)), settings)
     open_knowledge(Path(args.project), project, settings)
     sender = f"shell-{os.getpid()}"
     print("Type a message (Ctrl-D to quit). Keypad input: /inform{\"digits\": \"1234\"}")
@@ -133,24 +137,36 @@ def cmd_test(args) -> None:
     if args.target == "nlu":
         return _test_nlu(args)
     from bot.model_archive import load
+    from bot.testing.action_check import ActionChecker
+    from bot.testing.results import write_results
     from bot.testing.story_test import StoryTester, load_test_stories
-    from helpline.app import ensure_model
+    from helpline.app import build_action_runner
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
-    model = load(Path(args.model) if args.model else ensure_model(project, settings, StageProgress()))
+    model = load(_model_for(project, settings, args.model))
     files = [Path(args.stories)] if args.stories else project.test_story_files()
     stories = load_test_stories(files)
     if not stories:
         sys.exit(f"no test stories found in {[str(f) for f in files] or 'tests/'}")
-    tester = StoryTester(model.domain, model.ensemble, model.interpreter, project.data.nlu.entity_names)
+    actions = ActionChecker(model.domain, build_action_runner(settings)) if args.run_actions else None
+    tester = StoryTester(model.domain, model.ensemble, model.interpreter, project.data.nlu.entity_names, actions)
     bar = tqdm(total=len(stories), desc="test stories", file=sys.stderr, leave=False)
-    report = tester.run(stories, lambda done, total: bar.update(1))
-    bar.close()
+    try:
+        report = tester.run(stories, lambda done, total: bar.update(1))
+    finally:
+        bar.close()
+        if actions is not None:
+            actions.close()
     for result in report.results:
         print(result.describe())
     print(f"{report.passed}/{len(report.results)} test stories passed ({report.pass_rate:.1%})")
+    try:
+        written = write_results(report, Path(args.results))
+        print(f"results: {', '.join(str(p) for p in written)}")
+    except OSError as error:
+        print(f"warning: could not write the result files into {args.results}: {error}", file=sys.stderr)
     sys.exit(0 if report.passed == len(report.results) else 1)
 
 
@@ -238,6 +254,22 @@ def cmd_desk(args) -> None:
     print(hash_password(password))
 
 
+def cmd_data(args) -> None:
+    """``helpline data migrate``: a Rasa 2.x domain in 3.x form, as ``rasa data migrate`` writes it."""
+    from bot.training_data.rasa2 import migrate_domain
+
+    project = Path(args.project)
+    domain = Path(args.domain) if args.domain else next(
+        (p for p in (project / "domain.yml", project / "domain") if p.exists()), None)
+    if domain is None or not domain.exists():
+        sys.exit(f"error: no domain found in {project} (expected domain.yml or a domain/ folder; or use --domain)")
+    written = migrate_domain(domain, Path(args.out) if args.out else None)
+    for path in written:
+        print(f"wrote {path}")
+    if not args.out or Path(args.out).resolve() != domain.resolve():
+        print(f"review it, then replace {domain} with it")
+
+
 def cmd_config(args) -> None:
     """``helpline config check``: config.yml against the schema; ``helpline config schema``: that schema as JSON."""
     from helpline.config_schema import json_schema, load_helpline_config
@@ -305,6 +337,11 @@ def main(argv: list[str] | None = None) -> None:
     test.add_argument("--model", help="model archive to test")
     test.add_argument("--nlu", help="NLU test data file (default: a held-out split of the training data)")
     test.add_argument("--split", type=float, default=0.2, help="held-out fraction when --nlu is not given")
+    test.add_argument("--results", default="results",
+                      help="folder for Rasa's result files (default: results/ in the current folder, as rasa test)")
+    test.add_argument("--run-actions", action="store_true",
+                      help="run each expected action for real (in-process packages, the action server in "
+                           "endpoints.yml): a bot that would stay silent fails its test")
     test.set_defaults(func=cmd_test)
     kb = commands.add_parser("kb", help="knowledge articles: validate, build the index, or search it")
     kb.add_argument("action", choices=["validate", "build", "search"])
@@ -318,6 +355,12 @@ def main(argv: list[str] | None = None) -> None:
     config.add_argument("action", choices=["check", "schema"],
                         help="check: every problem with file, line and key; schema: JSON Schema for editors")
     config.set_defaults(func=cmd_config)
+    data = commands.add_parser("data", help="`data migrate`: convert a Rasa 2.x domain to 3.x (slot mappings)")
+    data.add_argument("action", choices=["migrate"])
+    data.add_argument("--domain", help="domain file or folder (default: the project's domain.yml or domain/)")
+    data.add_argument("--out", help="where to write (default: new_domain.yml or new_domain/ beside the domain; "
+                                    "the domain itself keeps the original as original_domain.yml)")
+    data.set_defaults(func=cmd_data)
     call = commands.add_parser("call", help="call the voice gateway: each WAV or say:TEXT is one caller turn, dtmf:123# keys")
     call.add_argument("turns", nargs="+", metavar="FILE.wav|say:TEXT|dtmf:KEYS")
     call.add_argument("--url", default="http://127.0.0.1:5005", help="the running server")
@@ -336,6 +379,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as error:
+        validation = sys.modules.get("bot.validation")
+        if validation is not None and isinstance(error, validation.ValidationFailed):
+            report = error.report
+            for issue in [*report.errors, *report.warnings, *report.notes]:
+                print(issue, file=sys.stderr)
         if isinstance(error, _user_errors()):
             sys.exit(f"error: {error}")
         raise
@@ -347,8 +395,11 @@ def _user_errors() -> tuple[type[Exception], ...]:
     A model archive's error counts once its module is loaded; importing it here would pull in torch
     and make commands that never touch a model (``config check``) take seconds.
     """
-    archive = sys.modules.get("bot.model_archive")
-    return (TrainingDataError, archive.ModelLoadError) if archive else (TrainingDataError,)
+    errors = [TrainingDataError]
+    for module, name in (("bot.model_archive", "ModelLoadError"), ("bot.validation", "ValidationFailed")):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
+    return tuple(errors)
 
 
 if __name__ == "__main__":

@@ -34,3 +34,20 @@ async def sign_in(page, base: str, path: str, user: str, password: str = "northw
     await page.fill("#password", password)
     await page.click("#login")
     await page.wait_for_url(f"{base}{path}")
+
+
+async def wait_until(page, expression: str, timeout: float = 30.0, interval: float = 0.1) -> None:
+    """Poll a JavaScript expression until it is true.
+
+    Playwright's ``wait_for_function`` evaluates its predicate with ``eval`` inside the page, which the
+    pages' Content-Security-Policy (no 'unsafe-eval') forbids; ``evaluate`` goes through the DevTools
+    protocol, which the policy does not govern.
+    """
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await page.evaluate(expression):
+        if loop.time() > deadline:
+            raise TimeoutError(f"still false after {timeout:g} s: {expression}")
+        await asyncio.sleep(interval)

@@ -50,7 +50,8 @@ def test_train_shows_progress_and_moodbot_passes_its_test_stories(tmp_path):
     assert trained.returncode == 0, trained.stderr
     assert "intent classifier" in trained.stderr or "nlu" in trained.stderr
     assert "trained " in trained.stdout and ".tar.gz" in trained.stdout
-    tested = helpline("--project", str(rasa_bot("moodbot-initial-project")), "test", env_extra=env)
+    tested = helpline("--project", str(rasa_bot("moodbot-initial-project")), "test", "--results",
+                      str(tmp_path / "results"), env_extra=env)
     assert "7/7 test stories passed" in tested.stdout, tested.stdout
     assert tested.returncode == 0
 
@@ -62,7 +63,7 @@ def test_failing_test_story_says_which_step(tmp_path):
     stories.write_text('stories:\n- story: wrong turn\n  steps:\n  - user: |\n      hello\n    intent: greet\n'
                        '  - action: utter_goodbye\n')
     result = helpline("--project", str(rasa_bot("moodbot-initial-project")), "test", "--stories", str(stories),
-                      env_extra=env)
+                      "--results", str(tmp_path / "results"), env_extra=env)
     assert result.returncode == 1
     assert "FAIL wrong turn" in result.stdout and "expected action utter_goodbye, predicted action utter_greet" \
         in result.stdout

@@ -160,6 +160,15 @@ class VoiceConfig(ConfigModel):
     """A call that stops sending anything is over."""
     prewarm_responses: bool = False
     """Synthesize the domain's fixed responses at start-up, in the background."""
+    max_calls: PositiveInt = 16
+    """Voice connections at once, every protocol; past it 503 (AudioSocket: hung up). About 9 calls answer in
+    time on a 2-core box."""
+    max_connections_per_address: PositiveInt = 8
+    """From one client address (raise it when one bridge or trunk carries all calls)."""
+    max_messages_per_sec: float = Field(150.0, gt=0)
+    """Per call: three times the 50 a second of 20 ms frames; past it the call ends."""
+    max_audio_speed: float = Field(3.0, gt=0)
+    """Per call: seconds of caller audio per second (real time is 1); past it the call ends."""
 
     @property
     def recording_dir(self) -> Path | None:

@@ -10,8 +10,10 @@
 
 Who may connect is checked before a call starts (``voice_gateway.auth``; the access rules live in
 ``helpline.security.routes``): a Twilio stream carries Twilio's signature, a Helpline-protocol call a
-voice token, which alone says the caller's number; SIP checks its allowlist in its own listener
-(``voice_gateway.sip.transports``).
+voice token, which alone says the caller's number. Then how many may connect
+(``voice_gateway.limits``): past ``max_calls`` or ``max_connections_per_address`` a WebSocket
+upgrade is answered 503 with the reason, an AudioSocket connection is hung up, and both are logged. SIP checks its allowlist and its own
+``max_calls`` in its listener (``voice_gateway.sip.transports``, ``voice_gateway.sip.endpoint``).
 
 Models load once per process, in a worker thread: in the background at start-up with ``preload``
 (`helpline run`; the HTTP API answers meanwhile and a call that arrives first waits), else on the
@@ -45,7 +47,7 @@ SERVICES_KEY = web.AppKey("voice_services", VoiceServices)
 AUDIOSOCKET_PORT_KEY = web.AppKey("voice_audiosocket_port", int)
 SIP_ENDPOINT_KEY = web.AppKey("voice_sip_endpoint", SipEndpoint)
 STATIC = Path(__file__).parent / "static"
-MAX_WS_MESSAGE = 256 * 1024  # larger messages close that call (aiohttp answers with 1009)
+MAX_WS_MESSAGE = 64 * 1024  # larger messages close that call (aiohttp answers with 1009); 1 s of audio fits
 
 
 def add_voice_routes(app: web.Application, processor, settings, agent_bridge: AgentBridge | None = None,
@@ -135,51 +137,75 @@ async def _softphone(request: web.Request) -> web.FileResponse:
 
 
 def _websocket_handler(services: VoiceServices, serializer_type, protocol: str, token_says_caller: bool = False):
-    async def handle(request: web.Request) -> web.WebSocketResponse:
+    async def handle(request: web.Request) -> web.StreamResponse:
         claims = principal_of(request).claims
         caller_number = (lambda _: claims.get("caller_number")) if token_says_caller else None
-        ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=None)
-        await ws.prepare(request)
-
-        async def receive(timeout: float):
-            while True:
-                message = await ws.receive(timeout=timeout)
-                if message.type == WSMsgType.TEXT:
-                    return message.data
-                if message.type == WSMsgType.BINARY:
-                    return message.data
-                if message.type == WSMsgType.ERROR:
-                    raise ProtocolError(f"bad WebSocket message: {ws.exception()}")
-                if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-                    return None
-
-        async def send_raw(message: str | bytes) -> None:
-            if ws.closed:
-                raise ConnectionError("WebSocket closed")
-            if isinstance(message, bytes):
-                await ws.send_bytes(message)
-            else:
-                await ws.send_str(message)
-
-        async def close(reason: str) -> None:
-            if not ws.closed:
-                await ws.close(code=1000, message=reason[:120].encode())
-
-        await run_call(services, serializer_type(), receive, send_raw, close, protocol, caller_number)
-        return ws
+        refusal = services.connections.admit(request.remote, protocol)
+        if refusal is not None:
+            return web.json_response({"reason": "ServiceUnavailable", "message": refusal}, status=503,
+                                     headers={"Retry-After": "5"})
+        try:
+            return await _serve_websocket(request, services, serializer_type(), protocol, caller_number)
+        finally:
+            services.connections.release(request.remote)
 
     return handle
 
 
+async def _serve_websocket(request: web.Request, services: VoiceServices, serializer, protocol: str,
+                           caller_number) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=None)
+    await ws.prepare(request)
+
+    async def receive(timeout: float):
+        while True:
+            message = await ws.receive(timeout=timeout)
+            if message.type == WSMsgType.TEXT:
+                return message.data
+            if message.type == WSMsgType.BINARY:
+                return message.data
+            if message.type == WSMsgType.ERROR:
+                raise ProtocolError(f"bad WebSocket message: {ws.exception()}")
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return None
+
+    async def send_raw(message: str | bytes) -> None:
+        if ws.closed:
+            raise ConnectionError("WebSocket closed")
+        if isinstance(message, bytes):
+            await ws.send_bytes(message)
+        else:
+            await ws.send_str(message)
+
+    async def close(reason: str) -> None:
+        if not ws.closed:
+            await ws.close(code=1000, message=reason[:120].encode())
+
+    await run_call(services, serializer, receive, send_raw, close, protocol, caller_number)
+    return ws
+
+
 async def serve_audiosocket(services: VoiceServices, reader: asyncio.StreamReader,
                             writer: asyncio.StreamWriter) -> None:
-    """One AudioSocket TCP connection = one call, from an allowed peer only."""
+    """One AudioSocket TCP connection = one call, from an allowed peer only, within the connection limits."""
     peer = writer.get_extra_info("peername")
-    if not address_allowed(peer[0] if peer else None, services.config.audiosocket.allow):
-        logger.warning("AudioSocket peer refused", extra={"peer": peer[0] if peer else None})
+    address = peer[0] if peer else None
+    if not address_allowed(address, services.config.audiosocket.allow):
+        logger.warning("AudioSocket peer refused", extra={"peer": address})
         writer.close()
         return
+    if services.connections.admit(address, "audiosocket") is not None:
+        writer.write(pack(HANGUP))  # AudioSocket has no reason field; the refusal is logged
+        writer.close()
+        return
+    try:
+        await _serve_audiosocket(services, reader, writer)
+    finally:
+        services.connections.release(address)
 
+
+async def _serve_audiosocket(services: VoiceServices, reader: asyncio.StreamReader,
+                             writer: asyncio.StreamWriter) -> None:
     serializer = AudioSocketSerializer()
     max_payload = int(MAX_FRAME_SECS * serializer.sample_rate * 2)
 

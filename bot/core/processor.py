@@ -32,6 +32,7 @@ from bot.core.policies.ensemble import PolicyEnsemble
 from bot.core.redaction import redact_turn
 from bot.core.tracker import ACTION_LISTEN, DialogueStateTracker
 from bot.training_data.domain import HANDOFF_REASON_SLOT, Domain
+from bot.training_data.retrieval import base_intent
 from bot.training_data.stories import parse_intent_trigger
 
 logger = logging.getLogger(__name__)
@@ -68,15 +69,25 @@ class BotModel:
 
 
 def parse_trigger(text: str, domain: Domain) -> dict | None:
-    """``/intent{"entity": "value"}`` bypasses NLU, as in Rasa (used for buttons and the keypad)."""
+    """``/intent{"entity": "value"}`` bypasses NLU, as in Rasa (used for buttons and the keypad).
+
+    ``/faq/payment_methods`` names a retrieval intent's sub-intent: the intent is ``faq``.
+    """
     trigger = parse_intent_trigger(text)
-    if trigger is None or trigger[0] not in domain.intents:
+    if trigger is None or base_intent(trigger[0]) not in domain.intents:
         return None
-    intent, entities = trigger
-    return {"text": text, "intent": {"name": intent, "confidence": 1.0},
-            "intent_ranking": [{"name": intent, "confidence": 1.0}],
+    full, entities = trigger
+    intent = {"name": base_intent(full), "confidence": 1.0}
+    if full != intent["name"]:
+        intent["full_retrieval_intent_name"] = full
+    return {"text": text, "intent": intent, "intent_ranking": [{"name": intent["name"], "confidence": 1.0}],
             "entities": [{"entity": k, "value": v, "start": 0, "end": len(text), "extractor": "intent_trigger"}
                          for k, v in entities.items()]}
+
+
+def parse_message(text: str, domain: Domain, interpreter: Interpreter) -> dict:
+    """What the bot understands from ``text``: an intent trigger as written, anything else through NLU."""
+    return parse_trigger(text, domain) or interpreter.parse(text)
 
 
 class MessageProcessor:

@@ -11,6 +11,7 @@ from typing import Iterable
 from bot.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from bot.core.tracker import ACTION_LISTEN
 from bot.training_data.domain import Domain
+from bot.training_data.retrieval import action_base, base_intent, is_full_retrieval_intent
 from bot.training_data.stories import (
     ActionStep, CheckpointStep, LoopStep, OrStep, SlotStep, Story, Step, UserStep,
 )
@@ -19,12 +20,27 @@ MAX_TRACKERS = 2000
 MAX_CHECKPOINT_DEPTH = 4
 
 
+RETRIEVAL_RESPONSE = "retrieval_response"  # ActionExecuted metadata: the full response a story named
+
+
 def user_event(step: UserStep, keep_text: bool = False) -> UserUttered:
+    """The user turn of a story step; ``intent: faq/ask_name`` is the intent ``faq`` to the dialogue, as in Rasa."""
     entities = [{k: v for k, v in e.items() if k in ("entity", "value", "role", "group", "start", "end")}
                 for e in step.entities]
-    parse_data = {"intent": {"name": step.intent, "confidence": 1.0} if step.intent else {},
-                  "entities": entities, "text": step.text if keep_text else None}
+    intent = {}
+    if step.intent:
+        intent = {"name": base_intent(step.intent), "confidence": 1.0}
+        if is_full_retrieval_intent(step.intent):
+            intent["full_retrieval_intent_name"] = step.intent
+    parse_data = {"intent": intent, "entities": entities, "text": step.text if keep_text else None}
     return UserUttered(text=step.text if keep_text else None, parse_data=parse_data)
+
+
+def action_event(step: ActionStep) -> ActionExecuted:
+    """``action: utter_faq/ask_name`` is the retrieval action ``utter_faq``; the full name is kept for tests."""
+    name = action_base(step.name) if step.name else None
+    metadata = {RETRIEVAL_RESPONSE: step.name} if step.name and name != step.name else {}
+    return ActionExecuted(name=name, action_text=step.bot_text, metadata=metadata)
 
 
 def step_events(step: Step, keep_text: bool = False) -> list[Event]:
@@ -32,7 +48,7 @@ def step_events(step: Step, keep_text: bool = False) -> list[Event]:
     if isinstance(step, UserStep):
         return [user_event(step, keep_text)]
     if isinstance(step, ActionStep):
-        return [ActionExecuted(name=step.name, action_text=step.bot_text)]
+        return [action_event(step)]
     if isinstance(step, SlotStep):
         return [SlotSet(name=name, value=value) for name, value in step.slots.items()]
     if isinstance(step, LoopStep):

@@ -70,13 +70,19 @@ def score(gold: list[str], predicted: list[str]) -> NLUReport:
         intents=intents, confusions=confusions[:10], n_train=0, n_test=len(gold))
 
 
+def predicted_label(parsed: dict) -> str | None:
+    """The intent as training data names it: ``faq/payment_methods`` for a retrieval intent."""
+    intent = parsed.get("intent") or {}
+    return intent.get("full_retrieval_intent_name") or intent.get("name")
+
+
 def evaluate_nlu(project: BotProject, test_file: Path | None, split: float, progress) -> NLUReport:
     if test_file is not None:
         train_data, test = project.data.nlu, read_training_file(test_file).nlu.examples
     else:
         train_data, test = split_examples(project.data.nlu, split)
-    interpreter = NLUInterpreter.train(train_data, project.config, progress)
-    predicted = [interpreter.parse(e.text)["intent"]["name"] for e in test]
+    interpreter = NLUInterpreter.train(train_data, project.config, progress, project.domain.responses)
+    predicted = [predicted_label(interpreter.parse(e.text)) for e in test]
     report = score([e.intent for e in test], predicted)
     report.n_train = len(train_data.examples)
     return report

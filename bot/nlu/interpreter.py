@@ -1,9 +1,12 @@
 """The NLU pipeline: text in, Rasa's parse result out.
 
 Intent: the sentence-embedding classifier on text whose spoken numbers are
-normalized. Entities: trained CRF, regexes/lookups, the built-in extractor
-(Helpline's offline stand-in for Duckling), then synonyms. Below the fallback
-threshold (or between two close intents) the intent becomes ``nlu_fallback``.
+normalized; retrieval intents (``faq/payment_methods``) are ranked by their
+base name and the sub-intent goes to Rasa's ``response_selector`` block (see
+``response_selector``). Entities: trained CRF, regexes/lookups, the built-in
+extractor (Helpline's offline stand-in for Duckling), then synonyms. Below the
+fallback threshold (or between two close intents) the intent becomes
+``nlu_fallback``.
 """
 from __future__ import annotations
 
@@ -16,10 +19,12 @@ from bot.config import BotConfig
 from bot.nlu.entities import Entity, merge_entities
 from bot.nlu.extractors.builtin import DIMENSIONS, BuiltinEntityExtractor
 from bot.nlu.extractors.crf import CRFEntityExtractor
+from bot.nlu.extractors.person_names import PERSON, PersonNameExtractor
 from bot.nlu.extractors.regex_lookup import RegexEntityExtractor
 from bot.nlu.extractors.synonyms import EntitySynonymMapper
 from bot.nlu.intent_classifier import IntentClassifier
 from bot.nlu.normalizer import normalize_digits
+from bot.nlu.response_selector import ResponseSelector
 from bot.training_data.nlu_data import NLUData
 
 logger = logging.getLogger(__name__)
@@ -31,15 +36,19 @@ Progress = Callable[[str, int, int], None]
 class NLUInterpreter:
     def __init__(self, classifier: IntentClassifier | None, crf: CRFEntityExtractor | None,
                  regex: RegexEntityExtractor | None, builtin: BuiltinEntityExtractor | None,
-                 synonyms: EntitySynonymMapper, fallback_threshold: float | None, ambiguity_threshold: float):
+                 synonyms: EntitySynonymMapper, fallback_threshold: float | None, ambiguity_threshold: float,
+                 selector: ResponseSelector | None = None, person: PersonNameExtractor | None = None):
         self.classifier, self.crf, self.regex, self.builtin = classifier, crf, regex, builtin
+        self.selector, self.person = selector, person
         self.synonyms = synonyms
         self.fallback_threshold = fallback_threshold
         self.ambiguity_threshold = ambiguity_threshold
 
     # --- training ------------------------------------------------------------------
     @classmethod
-    def train(cls, data: NLUData, config: BotConfig, progress: Progress = lambda *_: None) -> "NLUInterpreter":
+    def train(cls, data: NLUData, config: BotConfig, progress: Progress = lambda *_: None,
+              responses: dict[str, list[dict]] | None = None) -> "NLUInterpreter":
+        """Train on ``data``; ``responses`` (the domain's) give the response selector its texts."""
         fallback = config.component("FallbackClassifier")
         classifier = None
         if len(data.intents) >= 2:
@@ -61,25 +70,34 @@ class NLUInterpreter:
             regex.train(data.examples, data.synonyms, data.regexes, data.lookups)
         synonyms = EntitySynonymMapper()
         synonyms.train(data.examples, data.synonyms)
+        person = None
+        if _wants_person_names(config):
+            person = PersonNameExtractor()
+            person.train(data.examples)
         return cls(classifier, crf, regex, _builtin_extractor(config), synonyms,
                    None if fallback is None else float(fallback.get("threshold", 0.3)),
-                   float((fallback or {}).get("ambiguity_threshold", 0.1)))
+                   float((fallback or {}).get("ambiguity_threshold", 0.1)),
+                   ResponseSelector.for_labels(data.intents, responses), person)
 
     # --- parsing -------------------------------------------------------------------
     def parse(self, text: str) -> dict:
-        ranking = self._rank_intents(text)
+        scores = self.classifier.predict(normalize_digits(text)) if self.classifier is not None else []
+        selection = None
+        if self.selector is not None:
+            scores, selection = self.selector.split(scores)
+        ranking = [{"name": name, "confidence": round(float(p), 6)} for name, p in scores]
         intent = dict(ranking[0]) if ranking else {"name": None, "confidence": 0.0}
         if self._is_fallback(ranking):
             intent = {"name": FALLBACK_INTENT, "confidence": self.fallback_threshold}
             ranking = [intent, *ranking]
-        return {"text": text, "intent": intent, "entities": [e.to_dict() for e in self.extract_entities(text)],
-                "intent_ranking": ranking[:RANKING_LENGTH]}
-
-    def _rank_intents(self, text: str) -> list[dict]:
-        if self.classifier is None:
-            return []
-        return [{"name": name, "confidence": round(float(p), 6)}
-                for name, p in self.classifier.predict(normalize_digits(text))]
+        result = {"text": text, "intent": intent, "entities": [e.to_dict() for e in self.extract_entities(text)],
+                  "intent_ranking": ranking[:RANKING_LENGTH]}
+        if selection is not None:
+            result["response_selector"] = selection
+            chosen = selection.get(intent["name"], {}).get("response", {}).get("intent_response_key")
+            if chosen:
+                intent["full_retrieval_intent_name"] = chosen
+        return result
 
     def _is_fallback(self, ranking: list[dict]) -> bool:
         if self.fallback_threshold is None or not ranking:
@@ -89,14 +107,15 @@ class NLUInterpreter:
         return top < self.fallback_threshold or top - second < self.ambiguity_threshold
 
     def extract_entities(self, text: str) -> list[Entity]:
-        found = [extractor.extract(text) for extractor in (self.crf, self.regex, self.builtin) if extractor]
+        found = [extractor.extract(text) for extractor in (self.crf, self.regex, self.builtin, self.person)
+                 if extractor]
         return self.synonyms.process(merge_entities(*found))
 
     # --- persistence ---------------------------------------------------------------
     def persist(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         parts = {"classifier": self.classifier, "crf": self.crf, "regex": self.regex, "builtin": self.builtin,
-                 "synonyms": self.synonyms}
+                 "synonyms": self.synonyms, "selector": self.selector, "person": self.person}
         for name, part in parts.items():
             if part is not None:
                 part.persist(directory / name)
@@ -115,7 +134,14 @@ class NLUInterpreter:
         return cls(load("classifier", IntentClassifier), load("crf", CRFEntityExtractor),
                    load("regex", RegexEntityExtractor), load("builtin", BuiltinEntityExtractor),
                    load("synonyms", EntitySynonymMapper) or EntitySynonymMapper(),
-                   meta["fallback_threshold"], meta["ambiguity_threshold"])
+                   meta["fallback_threshold"], meta["ambiguity_threshold"], load("selector", ResponseSelector),
+                   load("person", PersonNameExtractor))
+
+
+def _wants_person_names(config: BotConfig) -> bool:
+    """spaCy's PERSON, asked for by ``SpacyEntityExtractor`` (all of spaCy's dimensions when none are listed)."""
+    component = config.component("SpacyEntityExtractor")
+    return component is not None and PERSON in (component.get("dimensions") or [PERSON])
 
 
 def _builtin_extractor(config: BotConfig) -> BuiltinEntityExtractor | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from bot.training_data.retrieval import retrieval_action
 from bot.training_data.yaml_reader import TrainingDataError, line_of, plain, read_yaml_file
 
 # Slots, intents and actions every Helpline bot has, like Rasa's defaults.
@@ -152,15 +153,25 @@ class Domain:
 
     @property
     def action_names(self) -> list[str]:
-        """Every action the bot can predict: defaults, responses, custom actions and forms."""
+        """Every action the bot can predict: defaults, responses, retrieval actions, custom actions and forms.
+
+        ``utter_faq/payment_methods`` is not an action of its own: ``utter_faq`` says it.
+        """
         names: list[str] = []
         for name in [*DEFAULT_ACTIONS, *self.responses, *self.custom_actions, *self.forms]:
+            name = retrieval_action(name) or name
             if name not in names:
                 names.append(name)
         return names
 
+    @property
+    def retrieval_actions(self) -> set[str]:
+        """``utter_faq`` for every response named ``utter_faq/...``."""
+        return {action for action in map(retrieval_action, self.responses) if action}
+
     def is_known_action(self, name: str) -> bool:
-        return name in DEFAULT_ACTIONS or name in self.responses or name in self.custom_actions or name in self.forms
+        return (name in DEFAULT_ACTIONS or name in self.responses or name in self.retrieval_actions
+                or name in self.custom_actions or name in self.forms)
 
     def template_variables(self, response_name: str) -> set[str]:
         """Slot names referenced as ``{slot}`` in a response's texts."""

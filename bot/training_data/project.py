@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.config import BotConfig, load_config
 from bot.training_data.domain import Domain, load_domain
 from bot.training_data.nlu_data import NLUData, read_nlu_items
+from bot.training_data.rasa2 import Rasa2ProjectError, rasa2_findings
 from bot.training_data.stories import Story, read_story_items
 from bot.training_data.yaml_reader import TrainingDataError, line_of, read_yaml_file
 
@@ -82,9 +83,16 @@ def read_training_file(path: Path, domain: Domain | None = None) -> TrainingData
 
 
 def load_project(root: str | Path, config_path: str | Path | None = None) -> BotProject:
-    """Load config, domain and training data of the project in ``root``."""
+    """Load config, domain and training data of the project in ``root``.
+
+    A Rasa 2.x project is refused as a whole (:class:`Rasa2ProjectError` lists its 2.x constructs).
+    """
     root = Path(root)
-    config = load_config(Path(config_path) if config_path else root / "config.yml")
+    config_file = Path(config_path) if config_path else root / "config.yml"
+    findings = rasa2_findings(root, [p for p in (root / "domain.yml", root / "domain") if p.exists()], config_file)
+    if findings:
+        raise Rasa2ProjectError(findings, root)
+    config = load_config(config_file)
     settings = config.helpline
     domain_paths = [root / p for p in _as_paths(settings.get("domain"))] or [
         p for p in (root / "domain.yml", root / "domain") if p.exists()]

@@ -85,9 +85,11 @@ def _user_step(item: dict, path: Path) -> UserStep:
         text, annotated = parse_annotated_text(str(item["user"]).strip(), path, line)
         if not entities:
             entities = annotated
-        trigger = _INTENT_TRIGGER.match(text)
+        trigger = parse_intent_trigger(text)
         if trigger and intent is None:
-            intent = trigger.group("intent")
+            intent = trigger[0]
+        if trigger and not entities:
+            entities = [{"entity": str(name), "value": plain(value)} for name, value in trigger[1].items()]
     return UserStep(str(intent) if intent is not None else None, entities, text, line)
 
 

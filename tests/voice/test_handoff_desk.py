@@ -8,26 +8,26 @@ from __future__ import annotations
 
 import uuid
 
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, sign_in, wait_until
 from tests.voice.conftest import CALLER
 from voice_gateway.client import Caller
 
 
 async def log_in_available(page, base: str) -> None:
     await sign_in(page, base, "/desk", "alice")
-    await page.wait_for_function("document.getElementById('who').textContent === 'Alice Chen'")
+    await wait_until(page, "document.getElementById('who').textContent === 'Alice Chen'")
     await page.click("button[data-state=available]")
-    await page.wait_for_function("document.body.dataset.state === 'available'")
+    await wait_until(page, "document.body.dataset.state === 'available'")
 
 
 async def test_escalated_call_pops_the_summary_and_the_agent_hears_the_caller(voice_server):
-    call_id = f"CA{uuid.uuid4().hex}"
     # Spoken before dialing, so each turn starts as soon as the bot has been quiet for quiet_secs.
     turns = [voice_server.synthesize(text) for text in (
         "I'd like to check on my order.", "four seven two nine one eight", "Can I talk to a person please?")]
     async with chromium_page() as page:
         await log_in_available(page, voice_server.url)
-        async with Caller(voice_server.line("twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
+        async with Caller(voice_server.line("twilio"), quiet_secs=2.0).dial(f"CA{uuid.uuid4().hex}", CALLER) as caller:
+            call_id = await voice_server.call_id_of(caller)
             for speech in turns:
                 await caller.say(speech)
 
@@ -41,7 +41,7 @@ async def test_escalated_call_pops_the_summary_and_the_agent_hears_the_caller(vo
             await page.click("#accept")
             await page.wait_for_selector("#call-panel:not([hidden])")
             await caller.say(voice_server.synthesize("Hello, I have a question about my delivery."), wait=False)
-            await page.wait_for_function("window.deskAudio.bytes > 16000", timeout=15000)  # > 0.5 s at 16 kHz
+            await wait_until(page, "window.deskAudio.bytes > 16000", timeout=15)  # > 0.5 s at 16 kHz
             audio = await page.evaluate("window.deskAudio")
             assert audio["peak"] > 0.1, audio  # speech reached the agent, not silence
     tracker = voice_server.tracker(call_id)

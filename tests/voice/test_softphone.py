@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, sign_in, wait_until
 from voice_gateway.audio.wav import write_wav
 
 
@@ -24,9 +24,9 @@ async def test_softphone_call_from_a_fake_microphone(voice_server, caller_wav):
         await page.click("#call")
         await page.wait_for_selector("body[data-status='in call']", timeout=10000)
         await page.wait_for_selector("p.caller:not(.partial)", timeout=40000)
-        await page.wait_for_function(
-            "[...document.querySelectorAll('p.bot')].some(p => p.textContent.includes('order number'))",
-            timeout=20000)
+        await wait_until(
+            page, "[...document.querySelectorAll('p.bot')].some(p => p.textContent.includes('order number'))",
+            timeout=20)
         assert int(await page.evaluate("document.body.dataset.botAudio")) > 16000  # > 1 s of bot audio
         caller_said = await page.inner_text("p.caller:not(.partial)")
         assert "order" in caller_said.lower()

@@ -20,9 +20,9 @@ SAMPLE_RATE = 8000  # G.711
 
 @dataclass
 class SipCallOpened:
-    call_id: str  # made by the gateway; the SIP Call-ID is only an external reference
+    sip_call_id: str  # the call's reference; the gateway names the call itself
     caller_number: str | None
-    references: dict = field(default_factory=dict)  # sip_call_id, peer, transport
+    references: dict = field(default_factory=dict)  # peer, transport, codec
 
 
 @dataclass
@@ -53,7 +53,7 @@ class SipSerializer:
         if isinstance(message, SipHangUp):
             return [CallEnded(message.reason)]
         if isinstance(message, SipCallOpened):
-            return [CallStarted(call_id=message.call_id, sample_rate=SAMPLE_RATE,
+            return [CallStarted(external_id=message.sip_call_id, sample_rate=SAMPLE_RATE,
                                 caller_number=message.caller_number, extra=message.references)]
         raise ProtocolError(f"unknown SIP event {type(message).__name__}")
 

@@ -23,12 +23,11 @@ TRANSFER_TIMEOUT = 30.0
 
 
 class SipCall:
-    def __init__(self, endpoint, dialog: IncomingCall, transport, call_id: str, rtp: RtpLeg):
+    def __init__(self, endpoint, dialog: IncomingCall, transport, rtp: RtpLeg):
         self.endpoint = endpoint
         self.dialog = dialog
         self.transport = transport
-        self.call_id = call_id  # the gateway's; dialog.call_id is the SIP one
-        self.sip_call_id = dialog.call_id
+        self.sip_call_id = dialog.call_id  # the gateway call's external reference
         self.rtp = rtp
         self.inbox: asyncio.Queue[SipEvent | None] = asyncio.Queue(maxsize=INBOX_FRAMES)
         self.closed = False
@@ -44,7 +43,8 @@ class SipCall:
         except asyncio.QueueFull:
             self._dropped += 1
             if self._dropped == 1:
-                logger.warning("caller audio dropped: the call's pipeline is behind", extra={"call_id": self.call_id})
+                logger.warning("caller audio dropped: the call's pipeline is behind",
+                               extra={"sip_call_id": self.sip_call_id})
 
     def caller_hung_up(self, reason: str) -> None:
         self.ended_by_caller = True
@@ -74,7 +74,7 @@ class SipCall:
 
     async def _bye(self, reason: str) -> None:
         status = await self.request("BYE")
-        logger.info("BYE sent", extra={"call_id": self.call_id, "reason": reason, "status": status})
+        logger.info("BYE sent", extra={"sip_call_id": self.sip_call_id, "reason": reason, "status": status})
 
     async def transfer(self, uri: str) -> bool:
         """Blind transfer (RFC 3515): True once the transfer target answered the caller."""
@@ -84,7 +84,8 @@ class SipCall:
         status = await self.request("REFER", {"Refer-To": f"<{uri}>", "Referred-By": f"<{self.dialog.callee}>"})
         if status is None or not 200 <= status < 300:
             self.endpoint.forget_transfer(self.sip_call_id)
-            logger.warning("transfer refused", extra={"call_id": self.call_id, "target": uri, "status": status})
+            logger.warning("transfer refused", extra={"sip_call_id": self.sip_call_id, "target": uri,
+                                                      "status": status})
             return False
         try:
             final = await asyncio.wait_for(progress, TRANSFER_TIMEOUT)
@@ -92,7 +93,7 @@ class SipCall:
             final = None
         finally:
             self.endpoint.forget_transfer(self.sip_call_id)
-        logger.info("transfer result", extra={"call_id": self.call_id, "target": uri, "status": final})
+        logger.info("transfer result", extra={"sip_call_id": self.sip_call_id, "target": uri, "status": final})
         return final is not None and 200 <= final < 300  # the agent bridge then hangs up our leg
 
     async def request(self, method: str, headers: dict[str, str] | None = None) -> int | None:
@@ -116,7 +117,8 @@ class SipCall:
                 try:
                     self.transport.send(request, self.dialog.source_addr)
                 except (RuntimeError, OSError) as error:  # the TCP connection is gone
-                    logger.info("in-dialog request not sent", extra={"call_id": self.call_id, "method": method,
+                    logger.info("in-dialog request not sent", extra={"sip_call_id": self.sip_call_id,
+                                                                     "method": method,
                                                                      "error": str(error)})
                     return None
                 wait = TIMER_F - waited if self.transport.reliable else interval

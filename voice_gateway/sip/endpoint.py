@@ -1,8 +1,8 @@
 """The SIP endpoint: answers INVITEs from allowed trunks and PBXs and serves each call with ``run_call``.
 
 A UDP and a TCP listener on one port (``helpline: voice: sip:``), each behind the ``PeerGate``
-(size limit, allowlist, sane INVITEs), each with an aiosipua user agent server. An INVITE gets a
-gateway-made call id (the SIP Call-ID is kept only as a reference), the caller number from the
+(size limit, allowlist, sane INVITEs), each with an aiosipua user agent server. An INVITE becomes
+a gateway call (``run_call`` names it; the SIP Call-ID is kept only as its external reference), the caller number from the
 allowed peer's P-Asserted-Identity or From, an RTP leg for the first G.711 codec offered, and a
 200 OK; from there the call is an ordinary gateway call. Past ``max_calls`` an INVITE is answered
 ``503`` (a proxy in front then tries another Helpline), a call without audio we can speak ``488``.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 
 from aiortp import PortAllocator
 from aiosipua import (
@@ -182,7 +181,6 @@ class SipEndpoint:
         remote_host = (audio.connection or offer.connection).address if (audio.connection or offer.connection) \
             else dialog.source_addr[0]
         transport = dialog.transport
-        call_id = f"sip-{uuid.uuid4().hex[:16]}"
         placeholder = object()
         self.calls[dialog.call_id] = placeholder  # counts against max_calls while the RTP port is bound
         try:
@@ -207,7 +205,7 @@ class SipEndpoint:
             answer_audio = answer.media[offer.media.index(audio)]
             answer_audio.port = rtp.port
             answer_audio.attributes["ptime"] = ["20"]
-            call = SipCall(self, dialog, transport, call_id, rtp)
+            call = SipCall(self, dialog, transport, rtp)
             self.calls[dialog.call_id] = call
             if dialog.dialog.state == DialogState.TERMINATED:  # CANCELled while the port was being bound
                 await rtp.close()
@@ -222,10 +220,10 @@ class SipEndpoint:
             if self.calls.get(dialog.call_id) is placeholder:
                 del self.calls[dialog.call_id]
         number = caller_number(dialog.invite)
-        references = {"sip_call_id": dialog.call_id, "peer": dialog.source_addr[0],
-                      "transport": "tcp" if transport.reliable else "udp", "codec": CODECS[payload_type]}
-        logger.info("SIP call answered", extra={"call_id": call_id, **references})
-        call.push(SipCallOpened(call_id, number, references))
+        references = {"peer": dialog.source_addr[0], "transport": "tcp" if transport.reliable else "udp",
+                      "codec": CODECS[payload_type]}
+        logger.info("SIP call answered", extra={"sip_call_id": dialog.call_id, **references})
+        call.push(SipCallOpened(dialog.call_id, number, references))
         try:
             await run_call(self.services, SipSerializer(in_band_dtmf=events is None), call.receive, call.send_raw,
                            call.close, "sip", transfer=call.transfer)

@@ -11,7 +11,9 @@ from bot.core.events import (
 )
 from bot.core.handoff_port import HandoffRequest
 from bot.core.tracker import ACTION_LISTEN, DialogueStateTracker
+from bot.nlu.response_selector import DEFAULT_KEY
 from bot.training_data.domain import HANDOFF_REASON_SLOT, REQUESTED_SLOT, SESSION_START_METADATA_SLOT
+from bot.training_data.retrieval import RESPONSE_PREFIX, base_intent, response_for
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,31 @@ class ResponseAction:
 
     async def run(self, context: ActionContext) -> list[Event]:
         return context.utter(self.name)
+
+
+class RetrievalResponseAction:
+    """``utter_faq``: say the response of the sub-intent the NLU chose (Rasa's ActionRetrieveResponse).
+
+    The choice is in the user message's ``response_selector`` (under the retrieval intent, else
+    ``default``); a message that names the sub-intent itself (a story, ``/faq/ask_name``) is used as is.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+
+    async def run(self, context: ActionContext) -> list[Event]:
+        message = context.tracker.latest_message
+        parse_data = message.parse_data if message else {}
+        retrieval_intent = self.name[len(RESPONSE_PREFIX):]
+        full = (parse_data.get("intent") or {}).get("full_retrieval_intent_name")
+        if not (full and base_intent(full) == retrieval_intent):
+            selector = parse_data.get("response_selector") or {}
+            selected = selector.get(retrieval_intent) or selector.get(DEFAULT_KEY) or {}
+            full = (selected.get("response") or {}).get("intent_response_key")
+        if not full:
+            logger.warning("no response selected", extra={"action": self.name})
+            return []
+        return context.utter(response_for(full))
 
 
 async def run_custom_action(context: ActionContext, name: str, tracker: DialogueStateTracker) -> list[Event]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import aiohttp
@@ -60,11 +62,17 @@ class ActionRunner(Protocol):
 
 
 class InProcessActionRunner:
-    """Runs rasa-sdk actions from Python packages inside the bot's process."""
+    """Runs rasa-sdk actions from Python packages inside the bot's process.
 
-    def __init__(self, packages: list[str]):
+    ``project`` is where the bot lives: its own action packages are imported from there, as
+    ``rasa run actions`` imports them from the project folder.
+    """
+
+    def __init__(self, packages: list[str], project: Path | None = None):
         from rasa_sdk.executor import ActionExecutor
 
+        if packages and project is not None and str(project.resolve()) not in sys.path:
+            sys.path.append(str(project.resolve()))
         self.executor = ActionExecutor()
         for action in _package_actions(packages):
             self.executor.register_action(action)
