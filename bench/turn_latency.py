@@ -42,14 +42,22 @@ DIGIT_TURNS = {"four seven two nine one eight", "two four six eight", "six two o
 CALLER = "+15551230001"
 
 
+def voice_status(port: int, env: dict) -> dict:
+    """GET /voice/status (a supervisor's route: the bearer token is HELPLINE_AUTH_TOKEN of ``env``)."""
+    token = env.get("HELPLINE_AUTH_TOKEN")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/voice/status",
+                                     headers={"Authorization": f"Bearer {token}"} if token else {})
+    with urllib.request.urlopen(request, timeout=1) as response:
+        return json.load(response)
+
+
 def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
     server = subprocess.Popen([sys.executable, "-m", "helpline.cli", "--log-level", "INFO", "run", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     deadline = time.time() + 600  # trains the demo bot first if the models folder has none
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/voice/status", timeout=1) as response:
-                status = json.load(response)
+            status = voice_status(port, env)
             if status["models_loaded"] and status["prewarmed"]:
                 return server
         except OSError:

@@ -19,7 +19,8 @@ from typing import Callable
 
 from handoff.ewt import estimated_wait, recent_mean
 from handoff.model import (
-    ABANDONED, AVAILABLE, CALLBACK, COMPLETED, CONNECTED, OFFLINE, ON_CALL, REJECTED, VOICEMAIL, WAITING, WRAP_UP,
+    ABANDONED, AVAILABLE, CALLBACK, COMPLETED, CONNECTED, OFFLINE, ON_CALL, REJECTED, TRANSFERRED, VOICEMAIL,
+    WAITING, WRAP_UP,
     AWAY, Agent, QueuedCall, QueueConfig, to_dict,
 )
 from handoff.store.base import ACDStore
@@ -232,6 +233,11 @@ class ACD:
     async def caller_left(self, call_id: str, reason: str = "hangup") -> str | None:
         """The caller hung up: abandoned if still queued, completed if with an agent. Returns the final state."""
         return await self._finish(call_id, lambda call: ABANDONED if call.state == WAITING else COMPLETED, reason)
+
+    async def transferred_out(self, call_id: str, target: str) -> str | None:
+        """The caller left for the queue's ``transfer_to`` (blind SIP transfer) before reaching an agent."""
+        return await self._finish(call_id, lambda call: TRANSFERRED if call.state == WAITING else None,
+                                  f"transferred to {target}")
 
     async def end_call(self, call_id: str, agent_id: str) -> str | None:
         """The agent connected to the call ended it from the desk (no other agent can)."""

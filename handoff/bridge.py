@@ -62,9 +62,12 @@ class ACDAgentBridge:
         self._voicemail: dict[str, tuple[bytearray, int]] = {}
         self._callback_offered: set[str] = set()
         self._mic_relays: dict[str, asyncio.Task] = {}
+        self._transferring: dict[str, str] = {}             # call id -> the queue's transfer_to, while it runs
 
     # --- AgentBridge -------------------------------------------------------------
     async def caller_joined(self, leg: CallerLeg) -> None:
+        if await self._transfer_out(leg):
+            return
         self.legs[leg.call_id] = leg
         ready = asyncio.Event()
         self._followers[leg.call_id] = asyncio.create_task(self._follow(leg, ready))
@@ -92,6 +95,10 @@ class ACDAgentBridge:
             await leg.say(announcements.VOICEMAIL_PROMPT)
 
     async def caller_left(self, call_id: str, reason: str) -> None:
+        target = self._transferring.pop(call_id, None)
+        if target is not None:  # left for the transfer target (or hung up while it rang): not abandoned here
+            await self.acd.transferred_out(call_id, target)
+            return
         self.legs.pop(call_id, None)
         self._disconnect_agent(call_id)
         self._callback_offered.discard(call_id)
@@ -123,6 +130,26 @@ class ACDAgentBridge:
             await self.acd.store.publish(f"agent-mic:{agent_id}", encode_audio(call_id, pcm16, sample_rate))
 
     # --- internals -----------------------------------------------------------------
+    async def _transfer_out(self, leg: CallerLeg) -> bool:
+        """A queue with ``transfer_to`` sends SIP callers to that URI (agents on an existing PBX).
+
+        True when the caller went; False when the queue has none, the leg cannot transfer
+        (WebSocket, AudioSocket) or the target refused: then the caller queues for the desk as usual.
+        """
+        transfer = getattr(leg, "transfer", None)
+        call = await self.acd.store.get_call(leg.call_id)
+        target = self.acd.queue(call.queue).transfer_to if call is not None else None
+        if not target or transfer is None:
+            return False
+        self._transferring[leg.call_id] = target
+        if await transfer(target):
+            await leg.hang_up("transferred")
+            return True
+        self._transferring.pop(leg.call_id, None)
+        logger.warning("transfer failed; the caller queues for the desk", extra={"call_id": leg.call_id,
+                                                                                  "target": target})
+        return False
+
     async def _follow(self, leg: CallerLeg, ready: asyncio.Event) -> None:
         """Tell the caller what happens to their call until it ends."""
         call_id = leg.call_id

@@ -19,7 +19,8 @@ AGENT_STATES = (AVAILABLE, ON_CALL, WRAP_UP, AWAY, OFFLINE)
 WAITING, CONNECTED = "waiting", "connected"
 # Final call states, kept as call records.
 COMPLETED, ABANDONED, CALLBACK, VOICEMAIL, REJECTED = "completed", "abandoned", "callback", "voicemail", "rejected"
-FINAL_STATES = (COMPLETED, ABANDONED, CALLBACK, VOICEMAIL, REJECTED)
+TRANSFERRED = "transferred"  # handed to the queue's transfer_to (a SIP URI on another PBX)
+FINAL_STATES = (COMPLETED, ABANDONED, CALLBACK, VOICEMAIL, REJECTED, TRANSFERRED)
 
 
 @dataclass
@@ -96,6 +97,8 @@ class QueueConfig:
     ring_timeout: Annotated[float, Field(gt=0)] = 15.0
     wrap_up_time: Seconds = 10.0
     announce_interval: Annotated[float, Field(gt=0)] = 30.0
+    # a SIP URI: SIP callers are blind-transferred there (agents on another PBX) instead of the desk
+    transfer_to: Annotated[str, Field(pattern=r"^sips?:\S+$")] | None = None
 
     def __post_init__(self) -> None:
         self.skill = self.skill or self.name

@@ -48,6 +48,11 @@ def load_settings(project: Path, config: BotConfig) -> Settings:
     port = os.environ.get("HELPLINE_PORT")
     if port is not None and not port.isdigit():
         raise TrainingDataError(f"HELPLINE_PORT must be a port number, not {port!r}")
+    sip_port = os.environ.get("HELPLINE_SIP_PORT")  # several processes on one box, each its own SIP port
+    if sip_port is not None and section.voice is not None and section.voice.sip is not None:
+        if not sip_port.isdigit():
+            raise TrainingDataError(f"HELPLINE_SIP_PORT must be a port number, not {sip_port!r}")
+        section.voice.sip.port = int(sip_port)
     return Settings(
         project=project,
         config=section,

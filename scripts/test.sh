@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install_chromium.sh
+bash scripts/install_sip_tools.sh
 exec .venv/bin/python -m pytest "$@"

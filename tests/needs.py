@@ -6,7 +6,8 @@ names what is missing and where it was looked for. Where nothing may be skipped 
 
 * ``HELPLINE_REQUIRE_DATA=1``: the data folder (``../shared/data`` beside the checkout, or
   ``HELPLINE_SHARED_DATA``) must be there;
-* ``HELPLINE_REQUIRE_SERVICES=1``: PostgreSQL, Redis and Chromium must be there.
+* ``HELPLINE_REQUIRE_SERVICES=1``: PostgreSQL, Redis, Chromium and the SIP tools (baresip, SIPp,
+  Kamailio) must be there.
 """
 from __future__ import annotations
 
@@ -70,5 +71,18 @@ def chromium() -> str:
     path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if path is None:
         unavailable("Debian's chromium package (/usr/bin/chromium; scripts/install_chromium.sh installs it as root)",
+                    SERVICES_FLAG)
+    return path
+
+
+SIP_PACKAGES = {"baresip": "baresip", "sipp": "sip-tester", "kamailio": "kamailio"}
+
+
+def sip_tool(name: str) -> str:
+    """baresip, sipp or kamailio from Debian's packages (scripts/install_sip_tools.sh installs them as root)."""
+    path = shutil.which(name) or next((f"{d}/{name}" for d in ("/usr/sbin", "/usr/bin") if Path(f"{d}/{name}").exists()),
+                                      None)
+    if path is None:
+        unavailable(f"Debian's {SIP_PACKAGES[name]} package ({name}; scripts/install_sip_tools.sh installs it as root)",
                     SERVICES_FLAG)
     return path

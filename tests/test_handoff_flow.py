@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass, field
 
 import jsonschema
 import pytest
@@ -19,6 +20,7 @@ from bot.core.escalation import EscalationPolicy
 from handoff.acd import ACD
 from handoff.announcements import CALLBACK_TAKEN, REQUEUED
 from handoff.bridge import ACDAgentBridge
+from handoff.config import HandoffConfigError, load_handoff_settings
 from handoff.desk import DeskHub
 from handoff.model import CONNECTED, WAITING, QueuedCall, QueueConfig
 from handoff.store.sqlite_store import SqliteStore
@@ -252,3 +254,37 @@ def test_counts_start_afresh_after_the_agent_resumes_the_bot():
     conversation["events"].append({"event": "resume"})
     conversation["events"] += state(("d", "greet", 0.3))["events"]
     assert POLICY.reason(conversation) is None
+
+
+@dataclass
+class TransferringLeg(RecordedCallerLeg):
+    """A caller leg whose transport can blind-transfer (SIP): the target takes the call or not."""
+    target_answers: bool = True
+    transferred_to: list[str] = field(default_factory=list)
+
+    async def transfer(self, uri: str) -> bool:
+        self.transferred_to.append(uri)
+        return self.target_answers
+
+
+async def test_a_queue_with_transfer_to_sends_callers_there_and_queues_them_when_it_fails(tmp_path):
+    store = SqliteStore(tmp_path / "acd.sqlite3")
+    acd = ACD(store, [QueueConfig("general", "general", transfer_to="sip:600@pbx.example.com", announce_interval=3600)])
+    bridge = ACDAgentBridge(acd, DeskHub({}), tmp_path / "voicemail")
+    for call_id in ("t1", "t2"):
+        await acd.enqueue(QueuedCall(call_id, "general", "general", "caller_request", "+15551230001"))
+    gone, refused = TransferringLeg("t1"), TransferringLeg("t2", target_answers=False)
+    await bridge.caller_joined(gone)
+    assert gone.transferred_to == ["sip:600@pbx.example.com"] and gone.hung_up == "transferred"
+    assert "t1" not in bridge.legs
+    await bridge.caller_left("t1", "transferred")  # the gateway reports the leg closed
+    await bridge.caller_joined(refused)  # the PBX refused: the caller waits for the desk instead
+    assert refused.transferred_to and refused.hung_up is None and "t2" in bridge.legs
+    assert (await store.get_call("t2")).state == "waiting"
+    assert [(r["id"], r["state"]) for r in await store.records("call")] == [("t1", "transferred")]
+    await bridge.close()
+
+
+def test_transfer_to_must_be_a_sip_uri():
+    with pytest.raises(HandoffConfigError, match="transfer_to"):
+        load_handoff_settings({"queues": [{"name": "general", "transfer_to": "tel:600"}]})

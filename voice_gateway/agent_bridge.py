@@ -28,6 +28,10 @@ class CallerLeg(Protocol):
     async def hang_up(self, reason: str) -> None:
         """End the call."""
 
+    async def transfer(self, uri: str) -> bool:
+        """Blind-transfer the caller to a SIP URI; True when they left for it, False when the transport
+        cannot transfer (WebSocket, AudioSocket) or the target refused (the caller is still here)."""
+
 
 class AgentBridge(Protocol):
     async def caller_joined(self, leg: CallerLeg) -> None:

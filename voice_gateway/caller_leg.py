@@ -26,3 +26,10 @@ class GatewayCallerLeg:
 
     async def hang_up(self, reason: str) -> None:
         await self._session.hang_up(reason)
+
+    async def transfer(self, uri: str) -> bool:
+        """Hand the caller to ``uri`` (SIP REFER); False where the transport cannot, or the target refused."""
+        if self._session.transfer is None:
+            return False
+        await self._session.stop_hold()
+        return await self._session.transfer(uri)

@@ -29,11 +29,14 @@ class CallClosed(Exception):
 
 async def run_call(services, serializer, receive: Callable[[float], Awaitable[str | bytes | None]],
                    send_raw: Callable[[str | bytes], Awaitable[None]], close: Callable[[str], Awaitable[None]],
-                   protocol: str, caller_number: Callable[[CallStarted], str | None] | None = None) -> str:
+                   protocol: str, caller_number: Callable[[CallStarted], str | None] | None = None,
+                   transfer: Callable[[str], Awaitable[bool]] | None = None) -> str:
     """Serve one call; returns the reason it ended. ``receive(timeout)`` gives None when the peer closed.
 
     ``caller_number`` says who is calling from what the transport authenticated (a voice token's
-    claim); without it the start message's own caller number is trusted (a signed Twilio stream).
+    claim); without it the start message's own caller number is trusted (a signed Twilio stream, a
+    SIP call from an allowed peer). ``transfer(uri)``, where the transport can hand a caller to
+    another number (SIP REFER), is offered to the agent bridge through the call's leg.
     """
     session: CallSession | None = None
     config = services.config
@@ -71,7 +74,8 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
                         frame = dataclasses.replace(frame, caller_number=caller_number(frame))
                     await services.ready()
                     session = CallSession(services, new_call_id(), frame, send, close_from_session,
-                                          in_band_dtmf=getattr(serializer, "in_band_dtmf", False), protocol=protocol)
+                                          in_band_dtmf=getattr(serializer, "in_band_dtmf", False), protocol=protocol,
+                                          transfer=transfer)
                     services.calls[session.call_id] = session
                     await session.start()
                 elif isinstance(frame, CallEnded):

@@ -13,6 +13,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from bot.config_model import ConfigModel
 from voice_gateway.no_input import NoInputConfig, NoInputPolicy
+from voice_gateway.sip.config import SipConfig
 
 ASR_ENGINE_KEYS = {
     "whisper": {"model_dir", "threads", "beam_size", "compute_type", "partial_interval_s", "window_s"},
@@ -150,6 +151,8 @@ class VoiceConfig(ConfigModel):
     """When no agent bridge is wired."""
     recording: RecordingConfig = RecordingConfig()
     audiosocket: AudioSocketConfig | None = None
+    sip: SipConfig | None = None
+    """SIP trunks, PBXs and phones (voice_gateway/sip); leave the section out to turn it off."""
     twilio: TwilioConfig = TwilioConfig()
     start_timeout_secs: float = Field(10.0, gt=0)
     """A connection that never says who is calling is closed."""

@@ -6,12 +6,14 @@
     GET /voice/status     models loaded? fixed responses synthesized? live calls
     GET /softphone        the browser softphone page (speaks Helpline's protocol)
     TCP audiosocket.port  Asterisk AudioSocket (config ``helpline: voice: audiosocket:``), allowed peers only
+    UDP+TCP sip.port      SIP trunks, PBXs and phones (config ``helpline: voice: sip:``), allowed peers only
 
 Who may connect is checked before a call starts (``voice_gateway.auth``; the access rules live in
 ``helpline.security.routes``): a Twilio stream carries Twilio's signature, a Helpline-protocol call a
 voice token, which alone says the caller's number. Then how many may connect
 (``voice_gateway.limits``): past ``max_calls`` or ``max_connections_per_address`` a WebSocket
-upgrade is answered 503 with the reason, an AudioSocket connection is hung up, and both are logged.
+upgrade is answered 503 with the reason, an AudioSocket connection is hung up, and both are logged. SIP checks its allowlist and its own
+``max_calls`` in its listener (``voice_gateway.sip.transports``, ``voice_gateway.sip.endpoint``).
 
 Models load once per process, in a worker thread: in the background at start-up with ``preload``
 (`helpline run`; the HTTP API answers meanwhile and a call that arrives first waits), else on the
@@ -38,10 +40,12 @@ from voice_gateway.serializers.base import MAX_FRAME_SECS
 from voice_gateway.serializers.helpline_pcm import HelplinePcmSerializer
 from voice_gateway.serializers.twilio import TwilioSerializer
 from voice_gateway.services import VoiceServices
+from voice_gateway.sip.endpoint import SipEndpoint
 
 logger = logging.getLogger(__name__)
 SERVICES_KEY = web.AppKey("voice_services", VoiceServices)
 AUDIOSOCKET_PORT_KEY = web.AppKey("voice_audiosocket_port", int)
+SIP_ENDPOINT_KEY = web.AppKey("voice_sip_endpoint", SipEndpoint)
 STATIC = Path(__file__).parent / "static"
 MAX_WS_MESSAGE = 64 * 1024  # larger messages close that call (aiohttp answers with 1009); 1 s of audio fits
 
@@ -73,7 +77,10 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
 
     app.router.add_post("/voice/token", voice_token)
     async def status(request: web.Request) -> web.Response:
-        return web.json_response(services.status())
+        result = services.status()
+        if SIP_ENDPOINT_KEY in app:
+            result["sip"] = app[SIP_ENDPOINT_KEY].status()
+        return web.json_response(result)
 
     app.router.add_get("/voice/status", status)
     app.router.add_get("/softphone", _softphone)
@@ -96,7 +103,10 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
                 app[AUDIOSOCKET_PORT_KEY] = server.sockets[0].getsockname()[1]
                 logger.info("AudioSocket listening", extra={"host": config.audiosocket.host,
                                                             "port": app[AUDIOSOCKET_PORT_KEY]})
+        sip = await _start_sip(app, services, config)
         yield
+        if sip is not None:
+            await sip.stop()
         for task in (services.loading, services.prewarming):
             if task is not None:
                 task.cancel()
@@ -106,6 +116,20 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
 
     app.cleanup_ctx.append(lifecycle)
     return services
+
+
+async def _start_sip(app: web.Application, services: VoiceServices, config) -> SipEndpoint | None:
+    if config.sip is None:
+        return None
+    endpoint = SipEndpoint(services, config.sip)
+    try:
+        await endpoint.start()
+    except OSError as error:  # the HTTP API and the other channels still work
+        logger.error("SIP listener could not start", extra={"port": config.sip.port, "error": str(error)})
+        await endpoint.stop()
+        return None
+    app[SIP_ENDPOINT_KEY] = endpoint
+    return endpoint
 
 
 async def _softphone(request: web.Request) -> web.FileResponse:

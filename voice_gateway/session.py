@@ -40,7 +40,8 @@ PREROLL_WINDOWS = 10  # ~320 ms of audio before the turn start is confirmed, so 
 
 class CallSession:
     def __init__(self, services, call_id: str, started: CallStarted, send: Callable[[OutboundFrame], Awaitable[None]],
-                 close_transport: Callable[[str], Awaitable[None]], in_band_dtmf: bool = False, protocol: str = ""):
+                 close_transport: Callable[[str], Awaitable[None]], in_band_dtmf: bool = False, protocol: str = "",
+                 transfer: Callable[[str], Awaitable[bool]] | None = None):
         """``call_id`` is the gateway's own id for the call; the carrier's is ``started.external_id``."""
         config = services.config
         self.services, self.config = services, config
@@ -49,6 +50,7 @@ class CallSession:
         self.external_id, self.protocol = started.external_id, protocol
         self.send = send
         self._close_transport = close_transport
+        self.transfer = transfer  # blind transfer to a URI, where the transport has one (SIP)
         self.started_at = time.monotonic()
         self.upsampler = StreamResampler(self.sample_rate, VAD_RATE)
         self.vad = VoiceActivityDetector(config.vad_threshold)

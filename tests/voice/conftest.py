@@ -28,11 +28,12 @@ def caller_voice():
 
 class VoiceServer:
     def __init__(self, app: web.Application):
-        from voice_gateway.server import AUDIOSOCKET_PORT_KEY, SERVICES_KEY
+        from voice_gateway.server import AUDIOSOCKET_PORT_KEY, SERVICES_KEY, SIP_ENDPOINT_KEY
 
         self.app = app
         self.services = app[SERVICES_KEY]
         self._port_key = AUDIOSOCKET_PORT_KEY
+        self._sip_key = SIP_ENDPOINT_KEY
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
@@ -49,6 +50,7 @@ class VoiceServer:
         self.url = f"http://127.0.0.1:{self.port}"
         await self.services.ready()
         self.audiosocket = f"127.0.0.1:{self.app[self._port_key]}"
+        self.sip = self.app[self._sip_key]  # the SIP endpoint; callers dial sip:...@127.0.0.1:{sip.port}
 
     def call(self, coroutine, timeout: float = 120):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
@@ -108,6 +110,7 @@ def voice_server(demo_archive, tmp_path_factory):
     server.credentials = LineCredentials(secrets.twilio_auth_token, secrets.secret_key)
     config = server.services.config
     config.audiosocket = AudioSocketConfig(port=0)
+    config.sip.port = 0  # the demo's allowlist: 127.0.0.1 only
     config.recording = RecordingConfig(enabled=True, dir=data / "recordings")
     config.no_input = NoInputConfig(timeout_secs=2.5, reprompts=1, then="handoff")
     config.start_timeout_secs = 2.0
