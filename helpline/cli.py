@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.progress import StageProgress
+from helpline.cli_ops import add_commands
 from bot.training_data.yaml_reader import TrainingDataError
 
 
@@ -25,7 +26,7 @@ def _project(args):
     return load_project(Path(args.project))
 
 
-def _validate_or_exit(project) -> None:
+def _validate_or_exit(project):
     from bot.validation import validate_project
 
     report = validate_project(project)
@@ -35,6 +36,7 @@ def _validate_or_exit(project) -> None:
         for issue in report.errors:
             print(issue, file=sys.stderr)
         sys.exit(f"validation failed with {len(report.errors)} error(s); fix them and train again")
+    return report
 
 
 def cmd_validate(args) -> None:
@@ -50,17 +52,25 @@ def cmd_validate(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from bot.model_archive import train
+    from bot.model_registry import ModelRegistry
+    from bot.model_training import train_version
     from helpline.settings import load_settings
 
     project = _project(args)
-    _validate_or_exit(project)
+    report = _validate_or_exit(project)
     settings = load_settings(Path(args.project), project.config)
     started = time.time()
     progress = StageProgress()
-    archive = train(project, Path(args.out) if args.out else settings.models_dir, progress)
+    models_dir = Path(args.out) if args.out else settings.models_dir
+    entry, _ = train_version(project, models_dir, progress, report=report)
     progress.close()
-    print(f"trained {archive} in {time.time() - started:.1f} s")
+    registry = ModelRegistry(models_dir)
+    tests = entry.results["tests"]
+    print(f"trained {registry.archive_path(entry)} in {time.time() - started:.1f} s; "
+          f"test stories {tests['passed']}/{tests['total']} passed")
+    removed = registry.prune(settings.models_keep)
+    if removed:
+        print(f"removed {len(removed)} old version(s) (models_keep: {settings.models_keep})")
 
 
 def cmd_run(args) -> None:
@@ -74,9 +84,9 @@ def cmd_run(args) -> None:
     host, port = args.host or settings.host, args.port or settings.port
     _refuse_demo_users_off_loopback(project.config.helpline, host)
     model = Path(args.model) if args.model else None
-    if model is None:
+    if model is None:  # train here, with progress, if the content changed; build_app then finds the version
         progress = StageProgress()
-        model = ensure_model(project, settings, progress)
+        ensure_model(project, settings, progress)
         progress.close()
     app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True)
     print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
@@ -100,13 +110,15 @@ def cmd_shell(args) -> None:
     from bot.core.processor import UserMessage
     from helpline.app import build_processor, configure_crm, ensure_model, open_knowledge
     from bot.model_archive import load
+    from helpline.security.secrets import load_secrets
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     settings.tracker_store = "memory"
     configure_crm(settings)
-    processor = build_processor(load(ensure_model(project, settings, StageProgress())), settings)
+    model = load(ensure_model(project, settings, StageProgress()), load_secrets(settings.data_dir).secret_key)
+    processor = build_processor(model, settings)
     open_knowledge(Path(args.project), project, settings)
     sender = f"shell-{os.getpid()}"
     print("Type a message (Ctrl-D to quit). Keypad input: /inform{\"digits\": \"1234\"}")
@@ -130,11 +142,13 @@ def cmd_test(args) -> None:
     from bot.model_archive import load
     from bot.testing.story_test import StoryTester, load_test_stories
     from helpline.app import ensure_model
+    from helpline.security.secrets import load_secrets
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
-    model = load(Path(args.model) if args.model else ensure_model(project, settings, StageProgress()))
+    model = load(Path(args.model) if args.model else ensure_model(project, settings, StageProgress()),
+                 load_secrets(settings.data_dir).secret_key)
     files = [Path(args.stories)] if args.stories else project.test_story_files()
     stories = load_test_stories(files)
     if not stories:
@@ -290,14 +304,16 @@ def main(argv: list[str] | None = None) -> None:
     call.add_argument("--no-transcribe", dest="transcribe", action="store_false",
                       help="do not recognise the bot's audio (Twilio/AudioSocket carry no text)")
     call.set_defaults(func=cmd_call)
+    add_commands(commands)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     from bot.model_archive import ModelLoadError
+    from bot.model_registry import RegistryError
     from helpline.security.users import UserConfigError
 
     try:
         args.func(args)
-    except (TrainingDataError, ModelLoadError, UserConfigError) as error:
+    except (TrainingDataError, ModelLoadError, RegistryError, UserConfigError) as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         sys.exit(130)

@@ -22,6 +22,8 @@ class Settings:
     crm: dict = field(default_factory=dict)
     sensitive_slots: set[str] = field(default_factory=set)
     voice: dict = field(default_factory=dict)  # the voice gateway's section (voice_gateway.config)
+    models_keep: int = 10  # model versions kept in models_dir (the active one always is)
+    redis_prefix: str = "helpline"  # key prefix of the published model version in a shared Redis
 
 
 def load_settings(project: Path, config: BotConfig) -> Settings:
@@ -38,9 +40,18 @@ def load_settings(project: Path, config: BotConfig) -> Settings:
         crm=dict(raw.get("crm") or {}),
         sensitive_slots=set(raw.get("sensitive_slots") or []),
         voice=dict(raw.get("voice") or {}),
+        models_keep=_models_keep(raw.get("models_keep", 10), config),
+        redis_prefix=os.environ.get("HELPLINE_REDIS_PREFIX", "helpline"),
     )
     settings.action_endpoint = _action_endpoint(project / "endpoints.yml")
     return settings
+
+
+def _models_keep(value, config: BotConfig) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TrainingDataError(f"helpline.models_keep must be a whole number of versions, at least 1 (not {value!r})",
+                                config.path, getattr(config.helpline, "key_lines", {}).get("models_keep"))
+    return value
 
 
 def _action_endpoint(path: Path) -> str | None:
