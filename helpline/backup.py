@@ -11,7 +11,8 @@ A backup holds:
 - the project's content (config, endpoints, domain, training data, test stories, knowledge articles),
   so that the restored folder is a project ``helpline --project FOLDER run`` serves as it was.
 
-It does not hold a PostgreSQL tracker store (use ``pg_dump``), Redis, or call recordings. Every
+It does not hold a PostgreSQL tracker store (use ``pg_dump``), Redis, call recordings or voicemail
+(``not_included`` in the manifest lists what was left). Every
 file's sha256 is in ``backup.json`` and checked before a restore writes anything. A backup folder
 holds secrets and callers' conversations: it is created readable by its owner only.
 """
@@ -157,8 +158,12 @@ def _not_included(settings: Settings) -> list[str]:
     elif store.startswith("sqlite:///") and Path(store[len("sqlite:///"):]).resolve().parent != \
             settings.data_dir.resolve():
         notes.append(f"the tracker store outside data_dir ({store[len('sqlite:///'):]})")
-    if (settings.data_dir / "recordings").is_dir():
-        notes.append("call recordings")
+    if settings.data_dir.is_dir():
+        for entry in sorted(settings.data_dir.iterdir()):
+            copied = entry.suffix == ".sqlite3" or entry.name in PRIVATE_FILES
+            sqlite_side_file = entry.name.endswith((".sqlite3-wal", ".sqlite3-shm", ".sqlite3-journal"))
+            if not copied and not sqlite_side_file:
+                notes.append(f"{entry} (recordings and voicemail are not backed up)" if entry.is_dir() else str(entry))
     return notes
 
 
