@@ -28,6 +28,7 @@ from helpline.model_sync import VersionChannel
 from helpline.security.install import AUDIT_KEY
 
 logger = logging.getLogger(__name__)
+RETRY_SECONDS = 5.0
 REFUSAL = ("model_file must name a model version in the models folder (GET /models lists them) or an archive "
            "signed with this server's key (helpline models sign)")
 
@@ -79,20 +80,30 @@ class ModelVersions:
 
     async def follow(self) -> None:
         """Serve whatever version another process activates (runs for the server's lifetime)."""
-        async for version in self.channel.changes():
-            if version == self.serving or version in self._failed:
-                continue
-            entry = await asyncio.to_thread(self.registry.get, version)
-            if entry is None:
-                continue  # announced before this process can see its registry entry: the next poll retries
+        while True:
             try:
-                async with self._switching:
-                    model = await asyncio.to_thread(load, self.registry.archive_path(entry), self.secret_key)
-                    self._swap(entry, model)
-                logger.info("model version followed", extra={"version": version})
-            except ModelLoadError as exc:
-                self._failed.add(version)
-                logger.error("cannot follow model version", extra={"version": version, "error": str(exc)})
+                async for version in self.channel.changes():
+                    await self._follow_to(version)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis went away or the registry is unreadable: keep serving, try again
+                logger.exception("model version channel failed; retrying")
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _follow_to(self, version: str) -> None:
+        if version == self.serving or version in self._failed:
+            return
+        entry = await asyncio.to_thread(self.registry.get, version)
+        if entry is None:
+            return  # announced before this process can see its registry entry: the next poll retries
+        try:
+            async with self._switching:
+                model = await asyncio.to_thread(load, self.registry.archive_path(entry), self.secret_key)
+                self._swap(entry, model)
+            logger.info("model version followed", extra={"version": version})
+        except ModelLoadError as exc:
+            self._failed.add(version)
+            logger.error("cannot follow model version", extra={"version": version, "error": str(exc)})
 
     async def catch_up(self) -> None:
         """At start: serve the version the other processes serve, or announce ours if none is published."""

@@ -169,3 +169,18 @@ def test_no_member_of_a_freshly_trained_demo_archive_is_a_pickle(demo_archive):
                 if _is_pickle(head) or member.name.endswith(PICKLE_SUFFIXES):
                     pickles.append(member.name)
     assert not pickles, f"pickled members in the model archive: {pickles}"
+
+
+def test_the_caches_serving_builds_hold_no_pickle(demo_archive, tmp_path, monkeypatch):
+    """The exported encoder graph (HELPLINE_CACHE_DIR) and the knowledge index (models/knowledge)."""
+    from bot.knowledge.base import KnowledgeBase
+    from bot.training_data.project import load_project
+
+    monkeypatch.setenv("HELPLINE_CACHE_DIR", str(tmp_path / "cache"))
+    load(demo_archive)
+    knowledge = KnowledgeBase.for_project(ROOT, load_project(ROOT).config.helpline, tmp_path / "models")
+    assert knowledge.reload().ok
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".onnx" for p in files) and any("knowledge" in p.parts for p in files)
+    pickles = [str(p) for p in files if _is_pickle(p.read_bytes()[:2]) or p.name.endswith(PICKLE_SUFFIXES)]
+    assert not pickles, pickles
