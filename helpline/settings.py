@@ -50,7 +50,7 @@ def load_settings(project: Path, config: BotConfig) -> Settings:
 def _models_keep(value, config: BotConfig) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise TrainingDataError(f"helpline.models_keep must be a whole number of versions, at least 1 (not {value!r})",
-                                config.path, getattr(config.helpline, "key_lines", {}).get("models_keep"))
+                                config.path)
     return value
 
 

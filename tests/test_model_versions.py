@@ -157,3 +157,14 @@ def test_the_newest_versions_are_kept_and_the_active_one_always(tmp_path):
     assert sorted(registry.prune(2)) == sorted(versions[1:3])
     assert [v.version for v in registry.versions()] == [versions[4], versions[3], versions[0]]
     assert not (tmp_path / f"{versions[1]}.tar.gz").exists() and (tmp_path / f"{versions[0]}.tar.gz").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "many", "true"])
+def test_models_keep_must_be_a_positive_count(tmp_path, value):
+    from bot.config import load_config
+    from bot.training_data.yaml_reader import TrainingDataError
+    from helpline.settings import load_settings
+
+    (tmp_path / "config.yml").write_text(f"language: en\nhelpline:\n  data_dir: state\n  models_keep: {value}\n")
+    with pytest.raises(TrainingDataError, match=r"config.yml: helpline.models_keep must be a whole number"):
+        load_settings(tmp_path, load_config(tmp_path / "config.yml"))
