@@ -32,6 +32,7 @@ from handoff.desk import Desk, DeskHub  # noqa: E402
 from handoff.model import Agent, QueuedCall, QueueConfig  # noqa: E402
 from bot.security.passwords import hash_password  # noqa: E402
 from handoff.store import create_store  # noqa: E402
+from helpline.config_schema import HelplineConfig  # noqa: E402
 from helpline.security.install import install_security  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -47,7 +48,7 @@ async def measure(store_url: str, data_dir: Path, calls: int, progress) -> list[
     app = web.Application()
     Desk(acd, hub, ACDAgentBridge(acd, hub, data_dir / "voicemail")).add_routes(app)
     users = {"handoff": {"agents": [{"id": "alice", "password_hash": hash_password("northwind")}]}}
-    install_security(app, users, data_dir, None, {})
+    install_security(app, HelplineConfig.model_validate(users), data_dir, None, {})
     await acd.register_agent(Agent("alice", "Alice", {"orders": 9}))
     loop_task = asyncio.create_task(acd.run())
     runner = web.AppRunner(app)

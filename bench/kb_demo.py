@@ -12,8 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import ROOT, write_result  # noqa: E402
@@ -21,15 +19,18 @@ from bench.kb_eval import evaluate, print_table  # noqa: E402
 from bot.knowledge.base import KnowledgeBase  # noqa: E402
 from bot.progress import StageProgress  # noqa: E402
 from bot.training_data.project import load_project  # noqa: E402
+from bot.training_data.yaml_reader import read_yaml_file  # noqa: E402
+from helpline.settings import load_settings  # noqa: E402
 
 QUERIES = ROOT / "bench" / "data" / "kb_demo_queries.yml"
 
 
 def main() -> None:
-    queries = yaml.safe_load(QUERIES.read_text())["queries"]
+    queries = read_yaml_file(QUERIES)["queries"]
     progress = StageProgress()
     with tempfile.TemporaryDirectory() as tmp:
-        knowledge = KnowledgeBase.for_project(ROOT, load_project(ROOT).config.helpline, Path(tmp))
+        knowledge = KnowledgeBase.for_project(ROOT, load_settings(ROOT, load_project(ROOT).config).config.knowledge,
+                                              Path(tmp))
         result = knowledge.reload(progress)
         if not result.ok:
             sys.exit("\n".join(str(issue) for issue in result.errors))

@@ -59,12 +59,15 @@ def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError("server did not load its voice models")
 
 
-async def place_calls(url: str, calls: int, speech: list[bytes]) -> list:
-    from voice_gateway.client import Caller, HelplineLine
+async def place_calls(url: str, calls: int, speech: list[bytes], data_dir: Path) -> list:
+    """Calls one after another, each with a voice token signed with the server's secret key."""
+    from helpline.security.secrets import load_secrets
+    from voice_gateway.client import Caller, HelplineLine, LineCredentials
 
+    credentials = LineCredentials(secret_key=load_secrets(data_dir).secret_key)
     results = []
     for number in range(calls):
-        line = HelplineLine(f"{url.replace('http', 'ws')}/voice/ws", 8000)
+        line = HelplineLine(f"{url.replace('http', 'ws')}/voice/ws", 8000, credentials)
         async with Caller(line, quiet_secs=0.8).dial(f"bench-{number}-{os.getpid()}", CALLER) as caller:
             await caller.wait_until_quiet()
             for text, pcm in zip(TURNS, speech):
@@ -112,7 +115,7 @@ def main() -> None:
         log = Path(tmp) / "server.log"
         server = start_server(env, port, log)
         try:
-            results = asyncio.run(place_calls(f"http://127.0.0.1:{port}", args.calls, speech))
+            results = asyncio.run(place_calls(f"http://127.0.0.1:{port}", args.calls, speech, Path(tmp) / "data"))
         finally:
             server.terminate()
             server.wait(timeout=30)

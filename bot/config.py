@@ -58,7 +58,8 @@ class BotConfig:
     language: str = "en"
     pipeline: list[dict] = field(default_factory=lambda: list(DEFAULT_PIPELINE))
     policies: list[dict] = field(default_factory=lambda: list(DEFAULT_POLICIES))
-    helpline: dict[str, Any] = field(default_factory=dict)
+    helpline: dict[str, Any] = field(default_factory=dict)  # as read, positions kept (helpline.config_schema)
+    key_lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line
 
     def component(self, *names: str) -> dict | None:
         """The first pipeline component with one of these names."""
@@ -91,7 +92,8 @@ def load_config(path: str | Path) -> BotConfig:
     data = read_yaml_file(path) or {}
     if not isinstance(data, dict):
         raise TrainingDataError("config.yml must be a mapping", path, line_of(data, 1))
-    config = BotConfig(path=path, language=str(data.get("language") or "en"), helpline=plain(data.get("helpline") or {}))
+    config = BotConfig(path=path, language=str(data.get("language") or "en"), helpline=data.get("helpline") or {},
+                       key_lines=dict(getattr(data, "key_lines", {})))
     if data.get("pipeline"):
         config.pipeline = _named_list(data["pipeline"], path, "pipeline", NLU_COMPONENTS, "component")
     if data.get("policies"):

@@ -24,6 +24,7 @@ import wave
 from pathlib import Path
 from typing import Protocol
 
+from bot.security.paths import safe_child
 from handoff import announcements
 from handoff.acd import ACD
 from handoff.model import CONNECTED
@@ -135,6 +136,8 @@ class ACDAgentBridge:
                     await self._connect_agent(leg, call.agent_id)
                 else:
                     await self._announce_position(leg)
+                    if call.callback_offered:  # offered before the caller's leg joined (a short max_wait)
+                        await self._on_event(leg, {"type": "callback_offer"})
                 interval = self.acd.queue(call.queue).announce_interval
                 while True:
                     try:
@@ -210,7 +213,7 @@ class ACDAgentBridge:
     async def _keep_voicemail(self, call_id: str) -> None:
         buffer, rate = self._voicemail.pop(call_id)
         self.voicemail_dir.mkdir(parents=True, exist_ok=True)
-        path = self.voicemail_dir / f"{call_id}.wav"
+        path = safe_child(self.voicemail_dir, call_id, ".wav")  # a REST sender or carrier may have chosen the id
         with wave.open(str(path), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)

@@ -1,70 +1,106 @@
 """``helpline: handoff:`` in config.yml: the store, the queues and the demo agents."""
 from __future__ import annotations
 
-import dataclasses
-import logging
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
 
+from pydantic import Field, PositiveInt, ValidationError, field_validator, model_validator
+
+from bot.config_model import ConfigModel, config_errors
 from handoff.model import Agent, QueueConfig
-from handoff.strategies import strategy
-
-logger = logging.getLogger(__name__)
-
-_QUEUE_FIELDS = {f.name for f in dataclasses.fields(QueueConfig)}
-
+from bot.security.passwords import check_hash
 
 class HandoffConfigError(ValueError):
     pass
 
 
+class AgentConfig(ConfigModel):
+    """A desk login: who the agent is, what they can take, and their password's scrypt hash."""
+
+    id: str = Field(min_length=1)
+    name: str | None = None
+    """Shown on the desk and the supervisor page (default: the id)."""
+    skills: dict[str, Annotated[int, Field(ge=0, le=10)]] = {}
+    """Skill -> proficiency 0..10 (tiers pick agents by it)."""
+    password_hash: str | None = None
+    """What `helpline desk hash-password` prints (scrypt); without one the agent cannot sign in."""
+    password: str | None = None
+    """Refused: config.yml never holds a password."""
+
+    @field_validator("password_hash")
+    @classmethod
+    def _known_hash(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_hash(value)
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _no_plain_password(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError("a plain password is not accepted in config.yml: put the output of "
+                             "`helpline desk hash-password` in password_hash")
+
+
+class AlertsConfig(ConfigModel):
+    service_level_below: float = Field(0.8, ge=0, le=1)
+    """The supervisor page warns when the share of calls answered within service_level_seconds falls below this."""
+    waiting_above: int = Field(5, ge=0)
+    """... or when more callers than this are waiting."""
+
+
+class HandoffConfig(ConfigModel):
+    """``helpline: handoff:``: queues (Asterisk queues.conf / FreeSWITCH mod_callcenter terms) and agents."""
+
+    store: str | None = None
+    """sqlite (default) | sqlite:///PATH | redis://HOST:PORT/DB (shares queues between gateway processes)."""
+    queues: list[QueueConfig] = [QueueConfig("general")]
+    agents: list[AgentConfig] = []
+    max_no_answer: PositiveInt = 3
+    """Unanswered offers in a row before an agent is set away."""
+    presence_timeout: float = Field(30.0, gt=0)
+    """Seconds without desk heartbeats before an agent is offline."""
+    default_handle_time: float = Field(180.0, gt=0)
+    """Seconds per call for the estimated wait until calls have been handled."""
+    vip_priority: int = 10
+    webhook: str | None = None
+    """CRM: POST the summary here when a call is queued."""
+    service_level_seconds: float = Field(20.0, gt=0)
+    alerts: AlertsConfig = AlertsConfig()
+
+    @model_validator(mode="after")
+    def _names_are_consistent(self) -> "HandoffConfig":
+        names = [q.name for q in self.queues]
+        for queue in self.queues:
+            if names.count(queue.name) > 1:
+                raise ValueError(f"two queues are called {queue.name!r}")
+            if queue.overflow_to and queue.overflow_to not in names:
+                raise ValueError(f"queue {queue.name!r}: overflow_to names no queue ({queue.overflow_to!r})")
+        ids = [a.id for a in self.agents]
+        for agent_id in ids:
+            if ids.count(agent_id) > 1:
+                raise ValueError(f"two agents have the id {agent_id!r}")
+        return self
+
+
 @dataclass
 class HandoffSettings:
-    store: str | None = None                 # sqlite (default) | sqlite:///PATH | redis://HOST:PORT/DB
-    queues: list[QueueConfig] = field(default_factory=list)
-    agents: list[Agent] = field(default_factory=list)
-    max_no_answer: int = 3
-    presence_timeout: float = 30.0
-    default_handle_time: float = 180.0
-    vip_priority: int = 10
-    webhook: str | None = None               # CRM: POST the summary here when a call is queued
-    service_level_seconds: float = 20.0
-    alerts: dict[str, float] = field(default_factory=lambda: {"service_level_below": 0.8, "waiting_above": 5})
+    """What the handoff service runs with: the validated section and its agents (who sign in as users)."""
+
+    config: HandoffConfig
+    store: str | None
+    agents: list[Agent]
 
 
-def load_handoff_settings(raw: dict[str, Any] | None) -> HandoffSettings:
-    """Parse and check the section; errors name the queue or agent at fault."""
-    raw = dict(raw or {})
-    queues = [_queue(q) for q in raw.get("queues") or [{"name": "general", "skill": "general"}]]
-    names = {q.name for q in queues}
-    for q in queues:
-        if q.overflow_to and q.overflow_to not in names:
-            raise HandoffConfigError(f"queue {q.name!r}: overflow_to names no queue ({q.overflow_to!r})")
-    agents = []
-    for position, item in enumerate(raw.get("agents") or [], start=1):
-        if not isinstance(item, dict) or not item.get("id"):
-            raise HandoffConfigError(f"helpline.handoff.agents[{position - 1}] needs an 'id'")
-        skills = {str(k): int(v) for k, v in (item.get("skills") or {}).items()}
-        agents.append(Agent(str(item["id"]), str(item.get("name") or item["id"]), skills, position))
-    settings = HandoffSettings(store=raw.get("store"), queues=queues, agents=agents)
-    for key, kind in (("max_no_answer", int), ("presence_timeout", float), ("default_handle_time", float),
-                      ("vip_priority", int), ("webhook", str), ("service_level_seconds", float)):
-        if raw.get(key) is not None:
-            try:
-                setattr(settings, key, kind(raw[key]))
-            except (TypeError, ValueError):
-                raise HandoffConfigError(f"helpline.handoff.{key} must be a {kind.__name__}, not {raw[key]!r}") from None
-    settings.alerts.update(raw.get("alerts") or {})
-    return settings
-
-
-def _queue(item: Any) -> QueueConfig:
-    if not isinstance(item, dict) or not item.get("name"):
-        raise HandoffConfigError(f"every helpline.handoff.queues entry needs a 'name' (got {item!r})")
-    unknown = set(item) - _QUEUE_FIELDS
-    if unknown:
-        raise HandoffConfigError(f"queue {item['name']!r}: unknown settings {sorted(unknown)}")
-    queue = QueueConfig(**{"skill": item["name"], **item})
-    strategy(queue.strategy)  # an unknown strategy is an error now, not at the first call
-    queue.tiers = [int(t) for t in queue.tiers]
-    return queue
+def load_handoff_settings(config: HandoffConfig | Mapping | None) -> HandoffSettings:
+    """The section as the service runs it; a mapping is validated first (errors name the key path)."""
+    if not isinstance(config, HandoffConfig):
+        try:
+            config = HandoffConfig.model_validate(config or {})
+        except ValidationError as error:
+            problems = config_errors(error, HandoffConfig, config, None, "helpline.handoff")
+            raise HandoffConfigError("\n".join(str(p) for p in problems)) from None
+    agents = [Agent(item.id, item.name or item.id, dict(item.skills), position)
+              for position, item in enumerate(config.agents, start=1)]
+    return HandoffSettings(config, config.store, agents)

@@ -26,6 +26,9 @@ from handoff.model import WAITING, to_dict
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+# Desk messages are small: JSON commands and 20 ms microphone frames (640 bytes). A larger message
+# closes that desk's socket (aiohttp answers 1009) instead of being buffered (aiohttp allows 4 MiB).
+MAX_DESK_MESSAGE = 64 * 1024
 
 
 @dataclass
@@ -81,7 +84,7 @@ class Desk:
         agent_id = principal_of(request).user
         if await self.acd.store.get_agent(agent_id) is None:
             return web.json_response({"error": f"{agent_id} is not an agent of any queue"}, status=403)
-        socket = web.WebSocketResponse(heartbeat=20)
+        socket = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_DESK_MESSAGE)
         await socket.prepare(request)
         previous = self.hub.sockets.get(agent_id)
         if previous is not None and not previous.closed:

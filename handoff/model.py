@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, with_config
 
 # Agent states (FreeSWITCH mod_callcenter: Available, On Break, Logged Out; plus on-call and wrap-up).
 AVAILABLE, ON_CALL, WRAP_UP, AWAY, OFFLINE = "available", "on-call", "wrap-up", "away", "offline"
@@ -72,20 +74,31 @@ class QueuedCall:
         return (not self.head, -self.priority, self.entered_at)
 
 
+QueueStrategy = Literal["longest-idle-agent", "round-robin", "fewest-calls", "ring-all", "top-down"]
+Seconds = Annotated[float, Field(ge=0)]
+
+
+@with_config(ConfigDict(extra="forbid"))
 @dataclass
 class QueueConfig:
-    name: str
-    skill: str
-    strategy: str = "longest-idle-agent"
-    tiers: list[int] = field(default_factory=lambda: [1])  # min proficiency per tier level, best first
-    tier_wait: float = 30.0                             # seconds before the next tier level joins in
+    """One entry of ``helpline: handoff: queues:`` (validated by pydantic, so these defaults are the config's)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    skill: str = ""                                     # the agents' skill it needs (default: the queue's name)
+    strategy: QueueStrategy = "longest-idle-agent"
+    # min proficiency per tier level, best first
+    tiers: list[Annotated[int, Field(ge=0, le=10)]] = field(default_factory=lambda: [1])
+    tier_wait: Seconds = 30.0                           # seconds before the next tier level joins in
     overflow_to: str | None = None                      # another queue, after overflow_after seconds
-    overflow_after: float | None = None
-    max_wait: float | None = None                       # then offer a callback or voicemail
-    max_length: int | None = None                       # callers beyond this are refused
-    ring_timeout: float = 15.0
-    wrap_up_time: float = 10.0
-    announce_interval: float = 30.0
+    overflow_after: Seconds | None = None
+    max_wait: Seconds | None = None                     # then offer a callback or voicemail
+    max_length: Annotated[int, Field(ge=1)] | None = None  # callers beyond this are refused
+    ring_timeout: Annotated[float, Field(gt=0)] = 15.0
+    wrap_up_time: Seconds = 10.0
+    announce_interval: Annotated[float, Field(gt=0)] = 30.0
+
+    def __post_init__(self) -> None:
+        self.skill = self.skill or self.name
 
     def tier_min_proficiency(self, waited: float) -> int:
         """Tier levels open one by one as the caller waits (mod_callcenter's tier_rule_wait_second)."""

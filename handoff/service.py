@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable
@@ -12,7 +13,7 @@ from aiohttp import web
 from bot.core.escalation import EscalationPolicy
 from handoff.acd import ACD
 from handoff.bridge import ACDAgentBridge
-from handoff.config import HandoffSettings, load_handoff_settings
+from handoff.config import HandoffConfig, HandoffSettings, load_handoff_settings
 from handoff.desk import Desk, DeskHub
 from handoff.port import ACDHandoffPort
 from handoff.store import create_store
@@ -49,18 +50,19 @@ class HandoffService:
         await self.acd.store.close()
 
 
-def build_handoff(helpline_config: dict, data_dir: Path, sensitive_slots: set[str],
+def build_handoff(config: HandoffConfig | Mapping | None, data_dir: Path, sensitive_slots: set[str],
                   conversations: Callable[[], Awaitable[int]] | None = None,
                   policy: EscalationPolicy | None = None, store: ACDStore | None = None) -> HandoffService:
-    """From config.yml's ``helpline:`` section (``handoff:`` and ``escalation:``); HELPLINE_HANDOFF_STORE overrides
+    """From config.yml's ``helpline: handoff:`` and the escalation policy; HELPLINE_HANDOFF_STORE overrides
     the store (e.g. ``redis://127.0.0.1:6379/0`` for every gateway process of a site)."""
-    settings = load_handoff_settings(helpline_config.get("handoff"))
+    settings = load_handoff_settings(config)
     settings.store = os.environ.get("HELPLINE_HANDOFF_STORE", settings.store)
-    policy = policy or EscalationPolicy.from_config(helpline_config.get("escalation"))
-    acd = ACD(store or create_store(settings.store, data_dir), settings.queues, max_no_answer=settings.max_no_answer,
-              presence_timeout=settings.presence_timeout, default_handle_time=settings.default_handle_time)
+    policy = policy or EscalationPolicy.from_config(None)
+    config = settings.config
+    acd = ACD(store or create_store(settings.store, data_dir), config.queues, max_no_answer=config.max_no_answer,
+              presence_timeout=config.presence_timeout, default_handle_time=config.default_handle_time)
     hub = DeskHub()
     bridge = ACDAgentBridge(acd, hub, data_dir / "voicemail")
-    port = ACDHandoffPort(acd, policy, sensitive_slots, settings.vip_priority, settings.webhook)
-    desk = Desk(acd, hub, bridge, settings.service_level_seconds, settings.alerts, conversations)
+    port = ACDHandoffPort(acd, policy, sensitive_slots, config.vip_priority, config.webhook)
+    desk = Desk(acd, hub, bridge, config.service_level_seconds, config.alerts.model_dump(), conversations)
     return HandoffService(settings, acd, port, bridge, desk)

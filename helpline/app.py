@@ -65,9 +65,8 @@ def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: No
 
 
 def configure_crm(settings: Settings) -> None:
-    kind = settings.crm.get("type", "sqlite")
-    if kind == "http":
-        bot.crm.configure(HttpDirectory(settings.crm["base_url"]))
+    if settings.crm.type == "http":
+        bot.crm.configure(HttpDirectory(settings.crm.base_url))
     else:
         bot.crm.configure(SqliteDirectory(settings.data_dir / "crm.sqlite3"))
 
@@ -89,7 +88,7 @@ def open_knowledge(project_root: Path, project: BotProject, settings: Settings) 
     Invalid articles at start-up are logged with file and line and the bot serves
     without knowledge (questions are offered to a person) until they are fixed.
     """
-    knowledge = KnowledgeBase.for_project(project_root, project.config.helpline, settings.models_dir)
+    knowledge = KnowledgeBase.for_project(project_root, settings.config.knowledge, settings.models_dir)
     if knowledge is not None:
         result = knowledge.reload()
         for issue in [*result.errors, *result.warnings]:
@@ -106,13 +105,14 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     secrets = load_secrets(settings.data_dir)
     archive = Path(model_path or ensure_model(project, settings)).resolve()
     model = load(archive, secrets.secret_key)
-    escalation = EscalationPolicy.from_config(project.config.helpline.get("escalation"))
-    handoff = build_handoff(project.config.helpline, settings.data_dir, settings.sensitive_slots, policy=escalation)
+    escalation = EscalationPolicy.from_config(settings.config.escalation)
+    handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
     add_routes(app, processor)
     attach_handoff(app, handoff, processor)
-    add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice, secrets.secret_key)
+    voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
+                              secrets.secret_key)
     versions = model_versions(processor, settings, archive, explicit=model_path is not None,
                               shared_store=handoff.settings.store, secret_key=secrets.secret_key)
     versions.add_routes(app)
@@ -120,9 +120,10 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     reloader = ContentReloader(project_root, versions, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
     add_editor(app, project_root, reloader)
-    verifiers = {"twilio": twilio_verifier(secrets.twilio_auth_token, (settings.voice.get("twilio") or {}).get("public_url")),
-                 "voice": voice_token_verifier(secrets.secret_key)}
-    install_security(app, project.config.helpline, settings.data_dir, handoff.settings.store, verifiers, secrets)
+    verifiers = {"voice": voice_token_verifier(secrets.secret_key)}
+    if voice is not None:
+        verifiers["twilio"] = twilio_verifier(secrets.twilio_auth_token, lambda: voice.config.twilio.public_url)
+    install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
     if watch:
         async def start_watching(app: web.Application):
             task = asyncio.create_task(reloader.watch(app))
@@ -167,12 +168,15 @@ def attach_handoff(app: web.Application, handoff: HandoffService, processor: Mes
 
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
-                      preload: bool = False, secret_key: str = "") -> None:
-    """Phone audio on the same server (config ``helpline: voice:``; ``enabled: false`` leaves it out).
+                      preload: bool = False, secret_key: str = ""):
+    """Phone audio on the same server, where config.yml has a ``helpline: voice:`` section (``enabled: false``
+    leaves it out too): a bot without one answers no calls and never loads the speech models.
 
-    ``preload`` loads the speech models at start-up; otherwise the first call loads them.
+    ``preload`` loads the speech models at start-up; otherwise the first call loads them. Returns the
+    gateway's shared services (``voice_gateway.services.VoiceServices``), None when it is left out.
     """
-    if settings.voice.get("enabled", True):
-        from voice_gateway.server import add_voice_routes
+    if settings.voice is None or not settings.voice.enabled:
+        return None
+    from voice_gateway.server import add_voice_routes
 
-        add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)
+    return add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)

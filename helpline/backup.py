@@ -32,6 +32,7 @@ from bot.config import load_config
 from bot.knowledge.base import INDEX_FOLDER
 from bot.model_registry import REGISTRY_FILE, ModelRegistry, sha256_of
 from bot.training_data.project import BotProject, load_project
+from helpline.config_schema import load_helpline_config
 from helpline.settings import Settings, load_settings
 
 MANIFEST = "backup.json"
@@ -70,14 +71,14 @@ def copy_sqlite(source: Path, target: Path) -> None:
         src.close()
 
 
-def content_files(project: BotProject) -> tuple[list[Path], list[str]]:
+def content_files(project: BotProject, settings: Settings) -> tuple[list[Path], list[str]]:
     """The project's content files (inside its folder), and what lies outside and is left out."""
     root = project.root.resolve()
     wanted = [project.config.path, root / "endpoints.yml", *project.domain_files, *project.data_files,
               *project.test_story_files()]
-    knowledge = (project.config.helpline.get("knowledge") or {}).get("folder")
-    if knowledge and (root / knowledge).is_dir():
-        wanted += sorted(p for p in (root / knowledge).rglob("*") if p.is_file())
+    knowledge = root / settings.config.knowledge.folder
+    if knowledge.is_dir():
+        wanted += sorted(p for p in knowledge.rglob("*") if p.is_file())
     inside, outside = [], []
     for path in dict.fromkeys(Path(p).resolve() for p in wanted):
         if not path.exists():
@@ -96,7 +97,7 @@ def backup(project_root: Path, dest: Path, say: Say = lambda _: None) -> dict:
         files[relative] = _file_sha256(dest / relative)
 
     root = project.root.resolve()
-    content, outside = content_files(project)
+    content, outside = content_files(project, settings)
     say(f"content: {len(content)} files")
     for path in content:
         relative = f"project/{path.relative_to(root).as_posix()}"
@@ -199,9 +200,9 @@ def restore(source: Path, to: Path, say: Say = lambda _: None) -> dict:
     for relative in files:
         if relative.startswith("project/"):
             _place(source / relative, to / relative.removeprefix("project/"))
-    config = load_config(to / "config.yml")
-    data_dir = _inside(to, config.helpline.get("data_dir", ".helpline"), ".helpline")
-    models_dir = _inside(to, config.helpline.get("models_dir", "models"), "models")
+    config = load_helpline_config(load_config(to / "config.yml"))  # as written: HELPLINE_* do not move a restore
+    data_dir = _inside(to, config.data_dir, ".helpline")
+    models_dir = _inside(to, config.models_dir, "models")
     for relative in files:
         top, _, rest = relative.partition("/")
         if top == "data":

@@ -40,11 +40,16 @@ def _validate_or_exit(project):
 
 
 def cmd_validate(args) -> None:
-    from bot.validation import validate_project
+    from bot.config_model import ConfigError
+    from bot.validation import ERROR, Issue, validate_project
 
     project = _project(args)
     report = validate_project(project)
-    _add_knowledge_issues(project, args, report)
+    try:
+        _add_knowledge_issues(project, args, report)
+    except ConfigError as error:  # config.yml's helpline: section
+        for problem in error.problems:
+            report.add(Issue(ERROR, problem.message, problem.path or "config.yml", problem.line))
     for issue in [*report.errors, *report.warnings]:
         print(issue)
     print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
@@ -82,7 +87,7 @@ def cmd_run(args) -> None:
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     host, port = args.host or settings.host, args.port or settings.port
-    _refuse_demo_users_off_loopback(project.config.helpline, host)
+    _refuse_demo_users_off_loopback(settings.config, host)
     model = Path(args.model) if args.model else None
     if model is None:  # train here, with progress, if the content changed; build_app then finds the version
         progress = StageProgress()
@@ -94,13 +99,13 @@ def cmd_run(args) -> None:
     web.run_app(app, host=host, port=port, print=None, access_log=None)
 
 
-def _refuse_demo_users_off_loopback(helpline_config: dict, host: str) -> None:
+def _refuse_demo_users_off_loopback(config, host: str) -> None:
     """The demo's users share a published password: serve them on loopback only."""
     from helpline.security.users import UserDirectory, demo_users, is_loopback
 
     if is_loopback(host):
         return
-    demo = demo_users(UserDirectory.from_config(helpline_config))
+    demo = demo_users(UserDirectory.from_config(config))
     if demo:
         sys.exit(f"error: refusing to serve on {host}: users {', '.join(demo)} still have the demo password. "
                  "Give them their own (helpline desk hash-password) or remove them; see README, Security.")
@@ -176,7 +181,7 @@ def _knowledge_base(project, args):
     from helpline.settings import load_settings
 
     settings = load_settings(Path(args.project), project.config)
-    return KnowledgeBase.for_project(Path(args.project), project.config.helpline, settings.models_dir)
+    return KnowledgeBase.for_project(Path(args.project), settings.config.knowledge, settings.models_dir)
 
 
 def _add_knowledge_issues(project, args, report) -> None:
@@ -247,6 +252,35 @@ def cmd_desk(args) -> None:
     print(hash_password(password))
 
 
+def cmd_config(args) -> None:
+    """``helpline config check``: config.yml against the schema; ``helpline config schema``: that schema as JSON."""
+    from helpline.config_schema import json_schema, load_helpline_config
+
+    if args.action == "schema":
+        sys.stdout.write(json_schema())
+        return
+    from bot.config import load_config
+    from bot.config_model import ConfigError
+
+    path = Path(args.project) / "config.yml"
+    try:
+        config = load_config(path)
+        load_helpline_config(config)
+    except ConfigError as error:
+        print(error)
+        sys.exit(f"{len(error.problems)} error(s) in {path}")
+    print(f"{path}: ok")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("helpline")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed; run scripts/setup.sh)"
+
+
 def cmd_call(args) -> None:
     """A test call signed with this project's secrets (the environment's, else ``<data_dir>/secrets.json``)."""
     from helpline.security.secrets import load_secrets
@@ -265,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="helpline", description=__doc__)
     parser.add_argument("--project", default=".", help="bot project folder (default: current folder)")
     parser.add_argument("--log-level", default=os.environ.get("HELPLINE_LOG_LEVEL", "WARNING"))
+    parser.add_argument("--version", action="version", version=f"helpline {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("validate", help="check the training data like `rasa data validate`").set_defaults(
         func=cmd_validate)
@@ -293,6 +328,10 @@ def main(argv: list[str] | None = None) -> None:
     desk = commands.add_parser("desk", help="agent desk: hash-password prints a password_hash for config.yml")
     desk.add_argument("action", choices=["hash-password"])
     desk.set_defaults(func=cmd_desk)
+    config = commands.add_parser("config", help="check config.yml against the schema, or print the schema")
+    config.add_argument("action", choices=["check", "schema"],
+                        help="check: every problem with file, line and key; schema: JSON Schema for editors")
+    config.set_defaults(func=cmd_config)
     call = commands.add_parser("call", help="call the voice gateway: each WAV or say:TEXT is one caller turn, dtmf:123# keys")
     call.add_argument("turns", nargs="+", metavar="FILE.wav|say:TEXT|dtmf:KEYS")
     call.add_argument("--url", default="http://127.0.0.1:5005", help="the running server")
@@ -307,16 +346,26 @@ def main(argv: list[str] | None = None) -> None:
     add_commands(commands)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
-    from bot.model_archive import ModelLoadError
-    from bot.model_registry import RegistryError
-    from helpline.security.users import UserConfigError
-
     try:
         args.func(args)
-    except (TrainingDataError, ModelLoadError, RegistryError, UserConfigError) as error:
-        sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:
+        if isinstance(error, _user_errors()):
+            sys.exit(f"error: {error}")
+        raise
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors shown as one ``error: ...`` line instead of a traceback.
+
+    A model archive's error counts once its module is loaded; importing it here would pull in torch
+    and make commands that never touch a model (``config check``) take seconds.
+    """
+    from bot.model_registry import RegistryError
+
+    archive = sys.modules.get("bot.model_archive")
+    return (TrainingDataError, RegistryError, *([archive.ModelLoadError] if archive else []))
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def models_rollback(args) -> None:
     from helpline.security.audit import AuditLog
     from helpline.security.secrets import load_secrets
 
-    project, settings = _settings(args)
+    _, settings = _settings(args)
     registry = ModelRegistry(settings.models_dir)
     target = args.version or registry.previous()
     if target is None:
@@ -72,7 +72,7 @@ def models_rollback(args) -> None:
     load(registry.archive_path(entry), load_secrets(settings.data_dir).secret_key)  # refuses a damaged one
     who = f"cli:{getpass.getuser()}"
     registry.set_active(target, who, pinned=True)
-    store = shared_store_url(project.config.helpline)
+    store = shared_store_url(settings)
     if store and store.startswith("redis://"):
         asyncio.run(_publish(RedisChannel(store, settings.redis_prefix), target))
     AuditLog(settings.data_dir / "audit.log").record("model_activated", who, "cli", version=target, route="rollback")

@@ -13,6 +13,7 @@ import os
 from typing import AsyncIterator, Protocol
 
 from bot.model_registry import ModelRegistry, RegistryError
+from helpline.settings import Settings
 
 logger = logging.getLogger(__name__)
 DEFAULT_PREFIX = "helpline"
@@ -97,8 +98,6 @@ def version_channel(shared_store: str | None, registry: ModelRegistry, prefix: s
     return FileChannel(registry)
 
 
-def shared_store_url(helpline_config: dict) -> str | None:
+def shared_store_url(settings: Settings) -> str | None:
     """The site's shared store as the handoff module reads it (``handoff.store``, env HELPLINE_HANDOFF_STORE)."""
-    from handoff.config import load_handoff_settings
-
-    return os.environ.get("HELPLINE_HANDOFF_STORE", load_handoff_settings(helpline_config.get("handoff")).store)
+    return os.environ.get("HELPLINE_HANDOFF_STORE", settings.config.handoff.store)

@@ -1,57 +1,69 @@
-"""The ``helpline:`` section of config.yml, with environment overrides for deployment."""
+"""The ``helpline:`` section of config.yml, validated, with environment overrides for deployment."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import BotConfig
+from bot.crm.config import CrmConfig
 from bot.training_data.yaml_reader import TrainingDataError, read_yaml_file
+from helpline.config_schema import HelplineConfig, load_helpline_config
+from voice_gateway.config import VoiceConfig
 
 
 @dataclass
 class Settings:
+    """What the server runs with: the validated section (``config``) and the values the environment overrides."""
+
     project: Path
-    host: str = "127.0.0.1"
-    port: int = 5005
-    data_dir: Path = Path(".helpline")
-    models_dir: Path = Path("models")
-    tracker_store: str | None = None  # None: SQLite in data_dir; "memory"; "postgresql://..."
-    action_packages: list[str] = field(default_factory=list)
-    action_endpoint: str | None = None
-    crm: dict = field(default_factory=dict)
-    sensitive_slots: set[str] = field(default_factory=set)
-    voice: dict = field(default_factory=dict)  # the voice gateway's section (voice_gateway.config)
-    models_keep: int = 10  # model versions kept in models_dir (the active one always is)
+    config: HelplineConfig
+    host: str
+    port: int
+    data_dir: Path
+    models_dir: Path
+    tracker_store: str | None  # None: SQLite in data_dir; "memory"; "postgresql://..."
+    action_endpoint: str | None
     redis_prefix: str = "helpline"  # key prefix of the published model version in a shared Redis
+
+    @property
+    def models_keep(self) -> int:
+        return self.config.models_keep
+
+    @property
+    def action_packages(self) -> list[str]:
+        return self.config.actions
+
+    @property
+    def crm(self) -> CrmConfig:
+        return self.config.crm
+
+    @property
+    def sensitive_slots(self) -> set[str]:
+        return set(self.config.sensitive_slots)
+
+    @property
+    def voice(self) -> VoiceConfig | None:
+        return self.config.voice
 
 
 def load_settings(project: Path, config: BotConfig) -> Settings:
-    raw = config.helpline
-    server = raw.get("server") or {}
-    settings = Settings(
+    """Validate ``helpline:`` (errors name config.yml, line and key) and apply HELPLINE_* overrides."""
+    section = load_helpline_config(config)
+    port = os.environ.get("HELPLINE_PORT")
+    if port is not None and not port.isdigit():
+        raise TrainingDataError(f"HELPLINE_PORT must be a port number, not {port!r}")
+    return Settings(
         project=project,
-        host=os.environ.get("HELPLINE_HOST", server.get("host", "127.0.0.1")),
-        port=int(os.environ.get("HELPLINE_PORT", server.get("port", 5005))),
-        data_dir=project / os.environ.get("HELPLINE_DATA_DIR", raw.get("data_dir", ".helpline")),
-        models_dir=project / os.environ.get("HELPLINE_MODELS_DIR", raw.get("models_dir", "models")),
-        tracker_store=os.environ.get("HELPLINE_TRACKER_STORE", raw.get("tracker_store")),
-        action_packages=list(raw.get("actions") or []),
-        crm=dict(raw.get("crm") or {}),
-        sensitive_slots=set(raw.get("sensitive_slots") or []),
-        voice=dict(raw.get("voice") or {}),
-        models_keep=_models_keep(raw.get("models_keep", 10), config),
+        config=section,
+        host=os.environ.get("HELPLINE_HOST", section.server.host),
+        port=int(port) if port is not None else section.server.port,
+        data_dir=project / os.environ.get("HELPLINE_DATA_DIR", section.data_dir),
+        models_dir=project / os.environ.get("HELPLINE_MODELS_DIR", section.models_dir),
+        tracker_store=os.environ.get("HELPLINE_TRACKER_STORE", section.tracker_store),
+        action_endpoint=_action_endpoint(project / "endpoints.yml"),
         redis_prefix=os.environ.get("HELPLINE_REDIS_PREFIX", "helpline"),
     )
-    settings.action_endpoint = _action_endpoint(project / "endpoints.yml")
-    return settings
-
-
-def _models_keep(value, config: BotConfig) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TrainingDataError(f"helpline.models_keep must be a whole number of versions, at least 1 (not {value!r})",
-                                config.path)
-    return value
 
 
 def _action_endpoint(path: Path) -> str | None:

@@ -1,12 +1,10 @@
 """Headless Debian Chromium for the browser tests, driven by Playwright (no browser download)."""
 from __future__ import annotations
 
-import shutil
 from contextlib import asynccontextmanager
 
-import pytest
+from tests import needs
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
@@ -16,9 +14,11 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 @asynccontextmanager
 async def chromium_page(*extra_args: str):
     """A fresh page in a fresh browser; the fake microphone plays a WAV when an argument names one."""
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, *extra_args],
+    from playwright.async_api import async_playwright
+
+    executable = needs.chromium()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=[*ARGS, *extra_args],
                                                    headless=True)
         try:
             yield await browser.new_page()

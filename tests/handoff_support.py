@@ -12,15 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tests.conftest import ROOT
+from tests.needs import shared_data
 
-LJSPEECH = ROOT.parent / "shared" / "data" / "ljspeech_samples" / "wavs"
 RATE = 16000
 
 
 def speech_pcm16(name: str = "LJ001-0001.wav", rate: int = RATE) -> bytes:
     """A real recording as mono PCM16 at ``rate`` (linear resampling is plenty for a level check)."""
-    with wave.open(str(LJSPEECH / name)) as source:
+    with wave.open(str(shared_data("ljspeech_samples", "wavs", name))) as source:
         samples = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2").astype(np.float32)
         source_rate = source.getframerate()
     times = np.arange(0, len(samples) / source_rate, 1 / rate)

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import yaml
 from rasa_sdk.executor import ActionExecutor
 
 from bot import crm
@@ -19,9 +18,10 @@ from bot.crm import Order, OrderStatus, SqliteDirectory
 from bot.crm.http_directory import HttpDirectory
 from bot.demo.actions import ActionOrderStatus, describe_order, speak_date
 from bot.spoken import number_words, ordinal_words, speak_money
+from bot.training_data.yaml_reader import plain, read_yaml_file
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = yaml.safe_load((ROOT / "nlu_data" / "domain.yml").read_text())
+DOMAIN = plain(read_yaml_file(ROOT / "nlu_data" / "domain.yml"))
 TODAY = date(2024, 5, 1)  # the CRM's seed day, a Wednesday
 MARIA_PHONE = "+15551230001"
 MARIA_PIN = "2468"
@@ -379,7 +379,7 @@ async def test_agent_offer_records_why_and_declining_clears_it(executor):
 # --- The training data and the actions agree ----------------------------------------
 
 def _load(name):
-    return yaml.safe_load((ROOT / name).read_text())
+    return plain(read_yaml_file(ROOT / name))
 
 
 def _steps(path, key):

@@ -8,9 +8,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from pydantic import ValidationError
+
 from bot.security.passwords import check_hash, hash_password, verify_password
+from handoff.config import HandoffConfigError, load_handoff_settings
+from helpline.config_schema import HelplineConfig
 from helpline.security.install import install_security
-from helpline.security.users import UserConfigError, UserDirectory
+from helpline.security.users import UserDirectory
 from tests.conftest import ROOT
 
 
@@ -31,20 +35,23 @@ def test_anything_but_a_well_formed_hash_is_refused(stored):
 
 def test_users_come_with_hashes_and_a_plain_password_is_refused():
     stored = hash_password("pw-a")
-    users = UserDirectory.from_config({"auth": {"users": [{"id": "a", "roles": ["editor"], "password_hash": stored}]},
-                                       "handoff": {"agents": [{"id": "a"}, {"id": "c"}]}})
+    users = UserDirectory.from_config(HelplineConfig.model_validate({
+        "auth": {"users": [{"id": "a", "roles": ["editor"], "password_hash": stored}]},
+        "handoff": {"agents": [{"id": "a"}, {"id": "c"}]}}))
     assert users.get("a").password_hash == stored and users.get("a").roles == {"editor", "agent"}
     assert users.get("c").password_hash is None  # no password: no sign-in
-    with pytest.raises(UserConfigError, match=r"agents\[1\] \(b\): a plain 'password' is not accepted"):
-        UserDirectory.from_config({"handoff": {"agents": [{"id": "a"}, {"id": "b", "password": "pw-b"}]}})
-    with pytest.raises(UserConfigError, match=r"users\[0\] \(a\): not a password hash"):
-        UserDirectory.from_config({"auth": {"users": [{"id": "a", "roles": ["admin"], "password_hash": "northwind"}]}})
+    with pytest.raises(HandoffConfigError, match=r"agents\[1\]\.password: .*plain password is not accepted"):
+        load_handoff_settings({"agents": [{"id": "a"}, {"id": "b", "password": "pw-b"}]})
+    with pytest.raises(HandoffConfigError, match=r"agents\[0\]\.password_hash: not a password hash"):
+        load_handoff_settings({"agents": [{"id": "a", "password_hash": "northwind"}]})
+    with pytest.raises(ValidationError, match=r"not a password hash"):
+        HelplineConfig.model_validate({"auth": {"users": [{"id": "a", "roles": ["admin"], "password_hash": "x"}]}})
 
 
 async def test_sign_in_checks_the_hash_and_refuses_unknown_users_and_bad_bodies(tmp_path):
     app = web.Application()
     config = {"handoff": {"agents": [{"id": "alice", "password_hash": hash_password("northwind")}, {"id": "nopw"}]}}
-    install_security(app, config, tmp_path, None, {})
+    install_security(app, HelplineConfig.model_validate(config), tmp_path, None, {})
     async with TestClient(TestServer(app)) as client:
         assert (await client.post("/auth/login", json={"username": "alice", "password": "nope"})).status == 401
         assert (await client.post("/auth/login", json={"username": "mallory", "password": ""})).status == 401

@@ -7,7 +7,6 @@ process) in isolation.
 import asyncio
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -23,13 +22,13 @@ from bot.nlu.extractors.synonyms import EntitySynonymMapper
 from bot.nlu.interpreter import NLUInterpreter
 from bot.testing.story_test import StoryTester, load_test_stories
 from bot.training_data.project import load_project
+from tests.needs import rasa_bot
 
-RASA_BOTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "rasa_bots"
 
 
 @pytest.mark.parametrize("bot", ["moodbot-initial-project", "financial-demo", "helpdesk-assistant"])
 def test_rasa_bots_dialogue_follows_their_test_stories(bot):
-    project = load_project(RASA_BOTS / bot)
+    project = load_project(rasa_bot(bot))
     ensemble = PolicyEnsemble.from_config(project.config)
     ensemble.train(project.data.stories, project.data.rules, project.domain)
     report = StoryTester(project.domain, ensemble).run(load_test_stories(project.test_story_files()))

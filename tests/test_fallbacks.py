@@ -11,6 +11,8 @@ from bot.model_archive import load, train
 from bot.training_data.project import load_project
 from tests.test_model_archive_and_reload import write_bot
 
+pytestmark = pytest.mark.slow  # trains models or loads the speech models
+
 FALLBACK_RULE = """
     - rule: not sure what the caller meant
       steps:

@@ -9,6 +9,7 @@ from handoff.model import (
 )
 from handoff.store.redis_store import RedisStore
 from handoff.store.sqlite_store import SqliteStore
+from tests import needs
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -26,7 +27,7 @@ async def store(request, tmp_path):
     if request.param == "sqlite":
         store = SqliteStore(tmp_path / "acd.sqlite3")
     else:
-        store = RedisStore(REDIS_URL, prefix=f"test:{tmp_path.name}")
+        store = RedisStore(needs.redis(REDIS_URL), prefix=f"test:{tmp_path.name}")
         await store.clear()
     yield store
     if request.param == "redis":
@@ -296,11 +297,14 @@ async def test_missing_desk_heartbeats_log_the_agent_out(store):
 def test_config_errors_name_what_is_wrong():
     from handoff.config import HandoffConfigError, load_handoff_settings
 
-    with pytest.raises(ValueError, match="unknown queue strategy 'random'"):
+    with pytest.raises(HandoffConfigError,
+                       match=r"queues\[0\]\.strategy: Input should be 'longest-idle-agent'.* \(got 'random'\)"):
         load_handoff_settings({"queues": [{"name": "a", "strategy": "random"}]})
     with pytest.raises(HandoffConfigError, match="queue 'a': overflow_to names no queue"):
         load_handoff_settings({"queues": [{"name": "a", "overflow_to": "b", "overflow_after": 60}]})
-    with pytest.raises(HandoffConfigError, match="queue 'a': unknown settings \\['max_waiting'\\]"):
+    with pytest.raises(HandoffConfigError,
+                       match=r"queues\[0\]\.max_waiting: unknown setting; did you mean 'max_wait'\?"):
         load_handoff_settings({"queues": [{"name": "a", "max_waiting": 3}]})
-    with pytest.raises(HandoffConfigError, match="presence_timeout must be a float"):
+    with pytest.raises(HandoffConfigError,
+                       match=r"helpline\.handoff\.presence_timeout: Input should be a valid number"):
         load_handoff_settings({"presence_timeout": "soon"})

@@ -10,17 +10,21 @@ from bot.security.passwords import hash_password
 from handoff.model import QueuedCall
 from handoff.service import build_handoff
 from handoff.store.redis_store import RedisStore
+from helpline.config_schema import HelplineConfig
 from helpline.security.install import install_security
+from tests import needs
 from tests.handoff_support import RecordedCallerLeg, receive_audio, speech_pcm16, stream_speech
 from tests.test_handoff_flow import login, next_event
 
-CONFIG = {"handoff": {"queues": [{"name": "general", "strategy": "ring-all"}],
-                      "agents": [{"id": "alice", "password_hash": hash_password("northwind"), "skills": {"general": 5}}]}}
+CONFIG = HelplineConfig.model_validate({"handoff": {
+    "queues": [{"name": "general", "strategy": "ring-all"}],
+    "agents": [{"id": "alice", "password_hash": hash_password("northwind"), "skills": {"general": 5}}]}})
 
 
 async def test_offer_and_audio_cross_between_processes(tmp_path):
+    needs.redis()
     prefix = f"test:desk:{uuid.uuid4().hex[:8]}"
-    services = [build_handoff(CONFIG, tmp_path / name, set(), store=RedisStore("redis://127.0.0.1:6379/15", prefix))
+    services = [build_handoff(CONFIG.handoff, tmp_path / name, set(), store=RedisStore("redis://127.0.0.1:6379/15", prefix))
                 for name in ("a", "b")]
     clients = []
     for service in services:

@@ -11,6 +11,7 @@ from collections import Counter
 from handoff.acd import ACD
 from handoff.model import AVAILABLE, COMPLETED, Agent, QueuedCall, QueueConfig
 from handoff.store.redis_store import RedisStore
+from tests import needs
 from tests.conftest import ROOT
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -30,6 +31,7 @@ async def set_up_round(prefix: str) -> None:
 
 
 async def test_two_processes_assign_each_call_exactly_once():
+    needs.redis(REDIS_URL)
     run = uuid.uuid4().hex[:8]
     prefixes = [f"race:{run}:{i}" for i in range(ROUNDS)]
     for prefix in prefixes:

@@ -137,6 +137,7 @@ def test_archive_missing_a_part_is_refused(demo_archive, tmp_path):
         load(damaged)
 
 
+@pytest.mark.slow
 async def test_content_reload_swaps_valid_edits_and_refuses_broken_ones(tmp_path, monkeypatch):
     write_bot(tmp_path)
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "state"))

@@ -16,6 +16,7 @@ from bot.model_training import train_version
 from bot.training_data.project import load_project
 from helpline.app import build_app
 from helpline.cli import main
+from tests import needs
 from tests.auth_support import use_api_token
 from tests.test_model_archive_and_reload import write_bot
 
@@ -116,6 +117,7 @@ async def _says(client, text: str) -> bool:
 
 async def test_two_servers_on_redis_serve_the_same_version_after_a_switch(project, tmp_path, monkeypatch):
     root, first, second = project
+    needs.redis(REDIS_URL)
     prefix = f"test:models:{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("HELPLINE_HANDOFF_STORE", REDIS_URL)
     monkeypatch.setenv("HELPLINE_REDIS_PREFIX", prefix)
@@ -159,12 +161,12 @@ def test_the_newest_versions_are_kept_and_the_active_one_always(tmp_path):
     assert not (tmp_path / f"{versions[1]}.tar.gz").exists() and (tmp_path / f"{versions[0]}.tar.gz").exists()
 
 
-@pytest.mark.parametrize("value", ["0", "many", "true"])
+@pytest.mark.parametrize("value", ["0", "many", "-3"])
 def test_models_keep_must_be_a_positive_count(tmp_path, value):
     from bot.config import load_config
     from bot.training_data.yaml_reader import TrainingDataError
     from helpline.settings import load_settings
 
     (tmp_path / "config.yml").write_text(f"language: en\nhelpline:\n  data_dir: state\n  models_keep: {value}\n")
-    with pytest.raises(TrainingDataError, match=r"config.yml: helpline.models_keep must be a whole number"):
+    with pytest.raises(TrainingDataError, match=r"config.yml:4: helpline.models_keep: "):
         load_settings(tmp_path, load_config(tmp_path / "config.yml"))

@@ -5,13 +5,15 @@ from bot.model_archive import load, train
 from bot.testing.story_test import StoryTester, load_test_stories
 from bot.training_data.project import load_project
 from bot.validation import validate_project
-from tests.conftest import RASA_BOTS
+from tests.needs import rasa_bot
+
+pytestmark = pytest.mark.slow  # trains models or loads the speech models
 
 
 @pytest.mark.parametrize("bot, target", [("moodbot-initial-project", 1.0), ("financial-demo", 0.9),
                                          ("helpdesk-assistant", 0.9)])
 def test_rasa_bot_end_to_end(bot, target, tmp_path):
-    project = load_project(RASA_BOTS / bot)
+    project = load_project(rasa_bot(bot))
     report = validate_project(project)
     assert report.ok, [str(e) for e in report.errors]
     model = load(train(project, tmp_path))

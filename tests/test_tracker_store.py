@@ -1,8 +1,9 @@
 """Every tracker store keeps a conversation's events exactly, in order, across turns and restarts.
 
-PostgreSQL tests use a table of their own per run and drop it afterwards. An
-unreachable server fails them (a silently skipped store is an untested one)
-unless HELPLINE_SKIP_POSTGRES=1.
+PostgreSQL tests use a table of their own per run and drop it afterwards
+(``HELPLINE_TEST_POSTGRES_DSN`` points them at another server). An unreachable
+server skips them with its address, or fails them under HELPLINE_REQUIRE_SERVICES=1
+(``.ci/run``: there a silently skipped store would be an untested one).
 """
 import asyncio
 import os
@@ -20,6 +21,7 @@ from bot.core.tracker_store import (
     InMemoryTrackerStore, PostgresTrackerStore, SQLiteTrackerStore, StoredEventError, TrackerStore,
     create_tracker_store,
 )
+from tests import needs
 
 POSTGRES_DSN = os.environ.get("HELPLINE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET_PIN = "4729"
@@ -102,17 +104,13 @@ class PostgresBackend(Backend):
 
 
 def postgres_reachable() -> None:
-    """Fail (or skip on request) with a message that says what to do."""
+    """Skip (or fail under HELPLINE_REQUIRE_SERVICES=1) naming the server and what went wrong."""
     try:
         psycopg.connect(POSTGRES_DSN, connect_timeout=3).close()
-        return
     except psycopg.OperationalError as error:
         problem = str(error).strip().splitlines()[0]
-    if os.environ.get("HELPLINE_SKIP_POSTGRES") == "1":
-        pytest.skip("PostgreSQL not reachable and HELPLINE_SKIP_POSTGRES=1")
-    pytest.fail(f"PostgreSQL not reachable at {POSTGRES_DSN} ({problem}): start it, point "
-                "HELPLINE_TEST_POSTGRES_DSN at a server, or set HELPLINE_SKIP_POSTGRES=1 to skip these tests",
-                pytrace=False)
+        needs.unavailable(f"PostgreSQL at {needs.address(POSTGRES_DSN)} ({problem}; start it or set "
+                          "HELPLINE_TEST_POSTGRES_DSN)", needs.SERVICES_FLAG)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

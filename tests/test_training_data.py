@@ -9,8 +9,8 @@ from bot.training_data.nlu_data import parse_annotated_text
 from bot.training_data.project import load_project, read_training_file
 from bot.training_data.stories import OrStep, SlotStep, UserStep, parse_intent_trigger
 from bot.training_data.yaml_reader import TrainingDataError
+from tests.needs import rasa_bot
 
-RASA_BOTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "rasa_bots"
 
 
 def write(path: Path, text: str) -> Path:
@@ -190,6 +190,23 @@ def test_intent_trigger_messages():
 
 @pytest.mark.parametrize("bot", ["moodbot-initial-project", "financial-demo", "helpdesk-assistant"])
 def test_rasa_example_bots_load_unchanged(bot):
-    project = load_project(RASA_BOTS / bot)
+    project = load_project(rasa_bot(bot))
     assert project.data.nlu.examples and project.data.stories and project.data.rules
     assert project.test_story_files()
+
+
+def test_yaml_1_2_keeps_yes_and_no_as_intent_names(tmp_path):
+    """Rasa reads YAML 1.2: ``yes``/``no``/``on``/``off`` are strings, not booleans (YAML 1.1)."""
+    domain = load_domain([write(tmp_path / "domain.yml", 'version: "3.1"\nintents:\n  - yes\n  - no\n  - off\n'
+                                "responses:\n  utter_ok:\n  - text: ok\n")])
+    assert {"yes", "no", "off"} <= set(domain.intents)
+    nlu = read_training_file(write(tmp_path / "nlu.yml", "nlu:\n- intent: yes\n  examples: |\n    - sure\n"
+                                   "- intent: on\n  examples: |\n    - go ahead\n")).nlu
+    assert [(e.intent, e.line) for e in nlu.examples] == [("yes", 4), ("on", 7)]
+
+
+def test_duplicate_keys_are_errors_with_both_lines(tmp_path):
+    path = write(tmp_path / "domain.yml", 'version: "3.1"\nintents: [greet]\nintents: [bye]\n')
+    with pytest.raises(TrainingDataError) as error:
+        load_domain([path])
+    assert str(error.value) == f"{path}:3: duplicate key 'intents' (first on line 2)"

@@ -1,13 +1,12 @@
 """The validator: quiet on known-good bots, precise (file and line) on each kind of mistake."""
-import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from bot.validation import ERROR, WARNING, Issue, validate_directory
+from tests.needs import rasa_bot
 
-RASA_BOTS = Path(os.environ.get("HELPLINE_RASA_BOTS", "/work/shared/data/rasa_bots"))
 
 BASE_FILES = {
     "config.yml": """
@@ -101,9 +100,7 @@ def line_of(path: Path, marker: str) -> int:
 
 @pytest.mark.parametrize("bot", ["moodbot-initial-project", "financial-demo", "helpdesk-assistant"])
 def test_known_good_rasa_bots_have_no_errors(bot):
-    if not RASA_BOTS.is_dir():
-        pytest.skip(f"example bots not found at {RASA_BOTS} (set HELPLINE_RASA_BOTS)")
-    report = validate_directory(RASA_BOTS / bot)
+    report = validate_directory(rasa_bot(bot))
     assert report.errors == [], "\n".join(map(str, report.errors))
     assert report.ok
 

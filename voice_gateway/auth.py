@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import ipaddress
 import time
-from typing import Iterable
+from typing import Callable, Iterable
 
 import jwt
 from aiohttp import hdrs, web
@@ -32,12 +32,15 @@ def twilio_signature(auth_token: str, url: str, params: dict[str, str] | None = 
     return base64.b64encode(hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()).decode()
 
 
-def twilio_verifier(auth_token: str, public_url: str | None = None):
+def twilio_verifier(auth_token: str, public_url: Callable[[], str | None] = lambda: None):
+    """``public_url()``: the stream URL as Twilio requests it (``voice.twilio.public_url``), read per
+    request so that a changed setting applies to the next stream; None: the URL this server saw."""
     async def verify(request: web.Request) -> Principal | None:
         sent = request.headers.get("X-Twilio-Signature", "")
         if not sent:
             return None
-        candidates = [public_url] if public_url else _request_urls(request)
+        configured = public_url()
+        candidates = [configured] if configured else _request_urls(request)
         if not any(hmac.compare_digest(sent.encode(), twilio_signature(auth_token, url).encode())
                    for url in candidates):
             return None

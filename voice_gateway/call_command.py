@@ -41,6 +41,8 @@ async def place_call(args) -> list[TurnResult]:
 
         synthesizer = create_synthesizer({})
     async with Caller(line).dial(caller_number=args.caller) as caller:
+        if caller.call_id:  # the conversation's id on the server (its tracker, recording, queue entry)
+            print(f"call id: {caller.call_id}", flush=True)
         await caller.wait_until_quiet()
         for item in args.turns:
             if item.startswith("dtmf:"):

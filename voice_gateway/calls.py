@@ -1,8 +1,12 @@
 """Run one call over any transport: frames from the serializer into a session, until the call ends.
 
 Whatever goes wrong with one call (bad JSON, an unknown event, a wrong sample rate, an oversized or
-truncated frame, silence on the wire, a disconnect mid-turn) ends that call with a logged reason;
-other calls are separate sessions and go on.
+truncated frame, sending faster than the rate limits allow, silence on the wire, a disconnect
+mid-turn) ends that call with a logged reason; other calls are separate sessions and go on.
+
+Each call's id (its conversation, recording, queue entry) is made here, ``call-<32 hex digits>``
+(``bot.security.conversation_ids``): a client's own id (Twilio's callSid, the AudioSocket UUID, a Helpline ``call_id``) is kept only as the
+call's external reference, so no client can choose, guess or join another caller's conversation.
 """
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
-from voice_gateway.frames import CallEnded, CallStarted, OutboundFrame, ProtocolError
+from bot.security.conversation_ids import new_call_id
+from voice_gateway.frames import CallEnded, CallerAudio, CallStarted, OutboundFrame, ProtocolError
+from voice_gateway.limits import TokenBucket
 from voice_gateway.session import CallSession
 
 logger = logging.getLogger(__name__)
@@ -30,6 +36,9 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
     claim); without it the start message's own caller number is trusted (a signed Twilio stream).
     """
     session: CallSession | None = None
+    config = services.config
+    messages = TokenBucket(config.max_messages_per_sec)
+    audio_seconds = TokenBucket(config.max_audio_speed)
 
     async def send(frame: OutboundFrame) -> None:
         message = serializer.serialize(frame)
@@ -42,7 +51,7 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
     reason = "connection closed"
     try:
         while True:
-            timeout = services.config.start_timeout_secs if session is None else services.config.idle_timeout_secs
+            timeout = config.start_timeout_secs if session is None else config.idle_timeout_secs
             try:
                 message = await receive(timeout)
             except asyncio.TimeoutError:
@@ -51,23 +60,26 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
             if message is None:
                 reason = (session and session.hang_up_reason) or "caller disconnected"
                 break
+            if not messages.take():
+                raise ProtocolError(f"more than {config.max_messages_per_sec:g} messages a second")
             ended = None
             for frame in serializer.deserialize(message):
                 if isinstance(frame, CallStarted):
                     if session is not None:
                         raise ProtocolError("second start on one call")
-                    if frame.call_id in services.calls:
-                        raise ProtocolError(f"call id {frame.call_id!r} is already in a live call")
                     if caller_number is not None:
                         frame = dataclasses.replace(frame, caller_number=caller_number(frame))
                     await services.ready()
-                    session = CallSession(services, frame, send, close_from_session,
-                                          in_band_dtmf=getattr(serializer, "in_band_dtmf", False))
-                    services.calls[frame.call_id] = session
-                    session.start()
+                    session = CallSession(services, new_call_id(), frame, send, close_from_session,
+                                          in_band_dtmf=getattr(serializer, "in_band_dtmf", False), protocol=protocol)
+                    services.calls[session.call_id] = session
+                    await session.start()
                 elif isinstance(frame, CallEnded):
                     ended = frame.reason
                 elif session is not None:
+                    if isinstance(frame, CallerAudio) and not audio_seconds.take(
+                            len(frame.pcm16) / 2 / session.sample_rate):
+                        raise ProtocolError(f"audio faster than {config.max_audio_speed:g} times real time")
                     await session.on_frame(frame)
             if ended:
                 reason = ended

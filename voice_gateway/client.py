@@ -62,11 +62,15 @@ def speech_end(pcm16: bytes) -> int:
 
 
 class _Line:
-    """One protocol's client side: send caller audio and keys, receive bot audio and notices."""
+    """One protocol's client side: send caller audio and keys, receive bot audio and notices.
+
+    ``open`` gives the gateway the client's own id for the call (``reference``); the gateway makes
+    the call's real id, which ``call_id`` holds once the protocol has said it (Helpline's does)."""
 
     sample_rate = 8000
+    call_id: str | None = None
 
-    async def open(self, call_id: str, caller_number: str | None) -> None: ...
+    async def open(self, reference: str, caller_number: str | None) -> None: ...
     async def send_audio(self, pcm: bytes) -> None: ...
     async def send_key(self, key: str) -> bool:
         return False  # False: send the key as an in-band tone
@@ -100,13 +104,13 @@ class TwilioLine(_Line):
     def __init__(self, url: str, credentials: LineCredentials = LineCredentials()):
         self.url, self.credentials = url, credentials
 
-    async def open(self, call_id, caller_number):
+    async def open(self, reference, caller_number):
         self.ws = await websockets.connect(self.url, max_size=None,
                                            additional_headers=self.credentials.headers("twilio", self.url))
         self.stream_sid = f"MZ{uuid.uuid4().hex}"
         await self.ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         await self.ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid, "start": {
-            "streamSid": self.stream_sid, "callSid": call_id, "tracks": ["inbound"],
+            "streamSid": self.stream_sid, "callSid": reference, "tracks": ["inbound"],
             "customParameters": {"caller_number": caller_number} if caller_number else {},
             "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}))
 
@@ -142,12 +146,16 @@ class HelplineLine(_Line):
     def __init__(self, url: str, sample_rate: int = 8000, credentials: LineCredentials = LineCredentials()):
         self.url, self.sample_rate, self.credentials = url, sample_rate, credentials
 
-    async def open(self, call_id, caller_number):
+    async def open(self, reference, caller_number):
+        """The voice token says the caller number; the gateway answers ``start`` with the call's id."""
         self.ws = await websockets.connect(self.url, max_size=None,
                                            additional_headers=self.credentials.headers("helpline", self.url,
                                                                                        caller_number))
-        await self.ws.send(json.dumps({"event": "start", "call_id": call_id, "caller_number": caller_number,
-                                       "sample_rate": self.sample_rate}))
+        await self.ws.send(json.dumps({"event": "start", "call_id": reference, "sample_rate": self.sample_rate}))
+        started = json.loads(await self.ws.recv())
+        if started.get("event") != "started":
+            raise ConnectionError(f"the gateway answered 'start' with {started}")
+        self.call_id = started["call_id"]
 
     async def send_audio(self, pcm):
         await self.ws.send(pcm)
@@ -181,9 +189,9 @@ class AudioSocketLine(_Line):
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
 
-    async def open(self, call_id, caller_number):
+    async def open(self, reference, caller_number):
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.writer.write(asock.pack(asock.UUID, uuid.UUID(call_id).bytes))
+        self.writer.write(asock.pack(asock.UUID, uuid.UUID(reference).bytes))
 
     async def send_audio(self, pcm):
         self.writer.write(asock.pack(asock.AUDIO, pcm))
@@ -227,16 +235,20 @@ class Caller:
         self._speech_sent = asyncio.Event()
 
     async def __aenter__(self):
-        await self.line.open(self.call_id, self.caller_number)
+        await self.line.open(self.reference, self.caller_number)
+        self.call_id = self.line.call_id
         self._tasks = [asyncio.ensure_future(self._send_frames()), asyncio.ensure_future(self._receive())]
         return self
 
     async def __aexit__(self, *exc):
         await self.hang_up()
 
-    def dial(self, call_id: str | None = None, caller_number: str | None = None) -> "Caller":
-        self.call_id = call_id or str(uuid.uuid4())
+    def dial(self, reference: str | None = None, caller_number: str | None = None) -> "Caller":
+        """``reference``: the client's own id for the call (a UUID for AudioSocket); ``call_id`` is the
+        gateway's, known once the call is open where the protocol says it."""
+        self.reference = reference or str(uuid.uuid4())
         self.caller_number = caller_number
+        self.call_id: str | None = None
         return self
 
     async def hang_up(self) -> None:

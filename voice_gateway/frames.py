@@ -15,7 +15,9 @@ class ProtocolError(Exception):
 
 @dataclass
 class CallStarted:
-    call_id: str
+    """A call begins. ``external_id`` is the carrier's own id for it (Twilio's callSid, the AudioSocket
+    UUID, a client's ``call_id``): a reference kept with the call, never its conversation id."""
+    external_id: str | None
     sample_rate: int
     caller_number: str | None = None
     extra: dict = field(default_factory=dict)

@@ -17,7 +17,7 @@ class KeypadAction:
 
 
 class KeypadCollector:
-    def __init__(self, agent_key: str = "0", repeat_key: str = "*", submit_key: str = "#"):
+    def __init__(self, agent_key: str, repeat_key: str, submit_key: str):
         self.agent_key, self.repeat_key, self.submit_key = agent_key, repeat_key, submit_key
         self.buffer = ""
 

@@ -9,7 +9,9 @@
 
 Who may connect is checked before a call starts (``voice_gateway.auth``; the access rules live in
 ``helpline.security.routes``): a Twilio stream carries Twilio's signature, a Helpline-protocol call a
-voice token, which alone says the caller's number.
+voice token, which alone says the caller's number. Then how many may connect
+(``voice_gateway.limits``): past ``max_calls`` or ``max_connections_per_address`` a WebSocket
+upgrade is answered 503 with the reason, an AudioSocket connection is hung up, and both are logged.
 
 Models load once per process, in a worker thread: in the background at start-up with ``preload``
 (`helpline run`; the HTTP API answers meanwhile and a call that arrives first waits), else on the
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 SERVICES_KEY = web.AppKey("voice_services", VoiceServices)
 AUDIOSOCKET_PORT_KEY = web.AppKey("voice_audiosocket_port", int)
 STATIC = Path(__file__).parent / "static"
-MAX_WS_MESSAGE = 256 * 1024  # larger messages close that call (aiohttp answers with 1009)
+MAX_WS_MESSAGE = 64 * 1024  # larger messages close that call (aiohttp answers with 1009); 1 s of audio fits
 
 
 def add_voice_routes(app: web.Application, processor, settings, agent_bridge: AgentBridge | None = None,
@@ -49,7 +51,7 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
     """Attach the voice gateway to the bot's app; returns the shared services (tests and benchmarks read them).
 
     ``secret_key`` signs the voice tokens that ``/voice/token`` hands out."""
-    config = load_voice_config(getattr(settings, "voice", {}) or {}, settings.project)
+    config = load_voice_config(settings.voice, settings.project)
     services = VoiceServices(processor, config, agent_bridge=agent_bridge)
     app[SERVICES_KEY] = services
     app.router.add_get("/voice/twilio", _websocket_handler(services, TwilioSerializer, "twilio"))
@@ -81,18 +83,18 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
         if preload:
             services.loading = asyncio.ensure_future(services.load_models())
         if config.recording_dir is not None:
-            purge_old_recordings(config.recording_dir, config.recording_retention_days)
+            purge_old_recordings(config.recording_dir, config.recording.retention_days)
         server = None
-        if config.audiosocket_port is not None:
+        if config.audiosocket is not None:
             try:
                 server = await asyncio.start_server(lambda r, w: serve_audiosocket(services, r, w),
-                                                    config.audiosocket_host, int(config.audiosocket_port))
+                                                    config.audiosocket.host, config.audiosocket.port)
             except OSError as error:  # the HTTP API and WebSocket calls still work
-                logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket_port,
+                logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket.port,
                                                                             "error": str(error)})
             else:
                 app[AUDIOSOCKET_PORT_KEY] = server.sockets[0].getsockname()[1]
-                logger.info("AudioSocket listening", extra={"host": config.audiosocket_host,
+                logger.info("AudioSocket listening", extra={"host": config.audiosocket.host,
                                                             "port": app[AUDIOSOCKET_PORT_KEY]})
         yield
         for task in (services.loading, services.prewarming):
@@ -111,51 +113,75 @@ async def _softphone(request: web.Request) -> web.FileResponse:
 
 
 def _websocket_handler(services: VoiceServices, serializer_type, protocol: str, token_says_caller: bool = False):
-    async def handle(request: web.Request) -> web.WebSocketResponse:
+    async def handle(request: web.Request) -> web.StreamResponse:
         claims = principal_of(request).claims
         caller_number = (lambda _: claims.get("caller_number")) if token_says_caller else None
-        ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=None)
-        await ws.prepare(request)
-
-        async def receive(timeout: float):
-            while True:
-                message = await ws.receive(timeout=timeout)
-                if message.type == WSMsgType.TEXT:
-                    return message.data
-                if message.type == WSMsgType.BINARY:
-                    return message.data
-                if message.type == WSMsgType.ERROR:
-                    raise ProtocolError(f"bad WebSocket message: {ws.exception()}")
-                if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
-                    return None
-
-        async def send_raw(message: str | bytes) -> None:
-            if ws.closed:
-                raise ConnectionError("WebSocket closed")
-            if isinstance(message, bytes):
-                await ws.send_bytes(message)
-            else:
-                await ws.send_str(message)
-
-        async def close(reason: str) -> None:
-            if not ws.closed:
-                await ws.close(code=1000, message=reason[:120].encode())
-
-        await run_call(services, serializer_type(), receive, send_raw, close, protocol, caller_number)
-        return ws
+        refusal = services.connections.admit(request.remote, protocol)
+        if refusal is not None:
+            return web.json_response({"reason": "ServiceUnavailable", "message": refusal}, status=503,
+                                     headers={"Retry-After": "5"})
+        try:
+            return await _serve_websocket(request, services, serializer_type(), protocol, caller_number)
+        finally:
+            services.connections.release(request.remote)
 
     return handle
 
 
+async def _serve_websocket(request: web.Request, services: VoiceServices, serializer, protocol: str,
+                           caller_number) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=None)
+    await ws.prepare(request)
+
+    async def receive(timeout: float):
+        while True:
+            message = await ws.receive(timeout=timeout)
+            if message.type == WSMsgType.TEXT:
+                return message.data
+            if message.type == WSMsgType.BINARY:
+                return message.data
+            if message.type == WSMsgType.ERROR:
+                raise ProtocolError(f"bad WebSocket message: {ws.exception()}")
+            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return None
+
+    async def send_raw(message: str | bytes) -> None:
+        if ws.closed:
+            raise ConnectionError("WebSocket closed")
+        if isinstance(message, bytes):
+            await ws.send_bytes(message)
+        else:
+            await ws.send_str(message)
+
+    async def close(reason: str) -> None:
+        if not ws.closed:
+            await ws.close(code=1000, message=reason[:120].encode())
+
+    await run_call(services, serializer, receive, send_raw, close, protocol, caller_number)
+    return ws
+
+
 async def serve_audiosocket(services: VoiceServices, reader: asyncio.StreamReader,
                             writer: asyncio.StreamWriter) -> None:
-    """One AudioSocket TCP connection = one call, from an allowed peer only."""
+    """One AudioSocket TCP connection = one call, from an allowed peer only, within the connection limits."""
     peer = writer.get_extra_info("peername")
-    if not address_allowed(peer[0] if peer else None, services.config.audiosocket_allow):
-        logger.warning("AudioSocket peer refused", extra={"peer": peer[0] if peer else None})
+    address = peer[0] if peer else None
+    if not address_allowed(address, services.config.audiosocket.allow):
+        logger.warning("AudioSocket peer refused", extra={"peer": address})
         writer.close()
         return
+    if services.connections.admit(address, "audiosocket") is not None:
+        writer.write(pack(HANGUP))  # AudioSocket has no reason field; the refusal is logged
+        writer.close()
+        return
+    try:
+        await _serve_audiosocket(services, reader, writer)
+    finally:
+        services.connections.release(address)
 
+
+async def _serve_audiosocket(services: VoiceServices, reader: asyncio.StreamReader,
+                             writer: asyncio.StreamWriter) -> None:
     serializer = AudioSocketSerializer()
     max_payload = int(MAX_FRAME_SECS * serializer.sample_rate * 2)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from voice_gateway.agent_bridge import AgentBridge
 from voice_gateway.config import VoiceConfig
+from voice_gateway.limits import ConnectionLimits
 from voice_gateway.speech import BotVoice, fixed_response_texts
 
 logger = logging.getLogger(__name__)
@@ -20,9 +21,13 @@ class VoiceServices:
     speech: BotVoice | None = None
     agent_bridge: AgentBridge | None = None
     calls: dict = field(default_factory=dict)  # call_id -> CallSession, live calls
+    connections: ConnectionLimits = field(init=False)  # open voice connections, by client address
     turn_latencies_ms: list[float] = field(default_factory=list)  # end of turn -> first bot audio frame sent
     loading: asyncio.Future | None = None  # load_models(), started with the app
     prewarming: asyncio.Future | None = None  # prewarm(), started once the models are loaded
+
+    def __post_init__(self) -> None:
+        self.connections = ConnectionLimits(self.config)
 
     async def ready(self) -> None:
         """Wait until the models are loaded (a call that arrives during start-up waits here)."""
@@ -36,8 +41,8 @@ class VoiceServices:
         from voice_gateway.tts import create_synthesizer
 
         loop = asyncio.get_running_loop()
-        self.asr = await loop.run_in_executor(None, create_engine, self.config.asr)
-        synthesizer = await loop.run_in_executor(None, create_synthesizer, self.config.tts)
+        self.asr = await loop.run_in_executor(None, create_engine, self.config.asr.engine_options())
+        synthesizer = await loop.run_in_executor(None, create_synthesizer, self.config.tts.engine_options())
         self.speech = BotVoice(synthesizer)
         logger.info("voice models loaded", extra={"asr": getattr(self.asr, "name", "?"),
                                                   "tts": getattr(synthesizer, "name", "?")})
@@ -50,6 +55,7 @@ class VoiceServices:
             and self.loading.exception() is None
         return {"models_loaded": loaded, "asr": getattr(self.asr, "name", None),
                 "prewarmed": self.prewarming is not None and self.prewarming.done(), "live_calls": len(self.calls),
+                "open_connections": self.connections.open,
                 "turns_answered": len(self.turn_latencies_ms)}
 
     async def prewarm(self, sample_rates=(8000,)) -> None:

@@ -38,12 +38,14 @@ PREROLL_WINDOWS = 10  # ~320 ms of audio before the turn start is confirmed, so 
 
 
 class CallSession:
-    def __init__(self, services, started: CallStarted, send: Callable[[OutboundFrame], Awaitable[None]],
-                 close_transport: Callable[[str], Awaitable[None]], in_band_dtmf: bool = False):
+    def __init__(self, services, call_id: str, started: CallStarted, send: Callable[[OutboundFrame], Awaitable[None]],
+                 close_transport: Callable[[str], Awaitable[None]], in_band_dtmf: bool = False, protocol: str = ""):
+        """``call_id`` is the gateway's own id for the call; the carrier's is ``started.external_id``."""
         config = services.config
         self.services, self.config = services, config
         self.processor = services.processor
-        self.call_id, self.caller_number, self.sample_rate = started.call_id, started.caller_number, started.sample_rate
+        self.call_id, self.caller_number, self.sample_rate = call_id, started.caller_number, started.sample_rate
+        self.external_id, self.protocol = started.external_id, protocol
         self.send = send
         self._close_transport = close_transport
         self.started_at = time.monotonic()
@@ -52,11 +54,10 @@ class CallSession:
         self.turns = SilenceTurnDetector(config.turn_start_secs, config.end_of_turn_secs)
         self.preroll: deque[bytes] = deque(maxlen=PREROLL_WINDOWS)
         self.interruptions = strategies_from_config(config.barge_in)
-        keys = {k: config.keypad[k] for k in ("agent_key", "repeat_key", "submit_key") if k in config.keypad}
-        self.keypad = KeypadCollector(**keys)
+        self.keypad = KeypadCollector(config.keypad.agent_key, config.keypad.repeat_key, config.keypad.submit_key)
         self.no_input = config.no_input_policy()
         self.dtmf = DtmfDetector() if in_band_dtmf else None
-        self.recorder = CallRecorder(config.recording_dir, self.call_id, self.sample_rate) \
+        self.recorder = CallRecorder(config.recording_dir, self.call_id, self.sample_rate, self.external_id) \
             if config.recording_dir else None
         self.playback = Playback(send, self.sample_rate, on_audio=self._record_bot_audio)
         self.inputs: asyncio.Queue[tuple] = asyncio.Queue()
@@ -78,8 +79,11 @@ class CallSession:
         self.leg = GatewayCallerLeg(self)
 
     # ---- life cycle ----------------------------------------------------------------------------------
-    def start(self) -> None:
-        logger.info("call started", extra=self._log(sample_rate=self.sample_rate, caller_number=self.caller_number))
+    async def start(self) -> None:
+        """Tell the client the call's id (clients that understand events), then answer the call."""
+        logger.info("call started", extra=self._log(protocol=self.protocol, external_call_id=self.external_id,
+                                                    sample_rate=self.sample_rate, caller_number=self.caller_number))
+        await self._notify({"event": "started", "call_id": self.call_id, "external_call_id": self.external_id})
         self._worker = asyncio.ensure_future(self._work())
 
     async def close(self, reason: str) -> None:
@@ -230,7 +234,7 @@ class CallSession:
         if action is not None:
             self.inputs.put_nowait(("keypad", action))
         elif self.keypad.collecting:
-            self._set_timer("digits", self.config.inter_digit_timeout_secs, self._keypad_timeout)
+            self._set_timer("digits", self.config.keypad.inter_digit_timeout_secs, self._keypad_timeout)
 
     def _keypad_timeout(self) -> None:
         action = self.keypad.timeout()
@@ -294,8 +298,9 @@ class CallSession:
             await self.hang_up("no input from the caller")
 
     def _message(self, text: str):
-        return self.processor.handle_message(UserMessage(text, self.call_id, input_channel="voice",
-                                                         metadata={"caller_number": self.caller_number}))
+        metadata = {"caller_number": self.caller_number, "external_call_id": self.external_id,
+                    "protocol": self.protocol}
+        return self.processor.handle_message(UserMessage(text, self.call_id, input_channel="voice", metadata=metadata))
 
     async def _bot_turn(self, replies: Awaitable[list[dict]], ended_at: float | None = None) -> None:
         messages = await replies

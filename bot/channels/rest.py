@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.core.events import EventFormatError, events_from_dicts
 from bot.core.processor import MessageProcessor, UserMessage
+from bot.security.conversation_ids import CALL_ID_PREFIX, is_call_id
 from bot.security.json_limits import JsonLimitError, loads
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ async def rest_webhook(request: web.Request) -> web.Response:
     if not isinstance(sender, str) or not sender or len(sender) > MAX_SENDER_CHARS or not isinstance(metadata, dict):
         return error(400, "BadRequest", f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} "
                                         "characters and 'metadata' an object")
+    if is_call_id(sender):
+        return error(400, "BadRequest", f"sender ids starting with '{CALL_ID_PREFIX}' are the phone calls' own")
     message = UserMessage(_text_field(body, "message"), sender, "rest", metadata)
     return web.json_response(await processor_of(request).handle_message(message))
 

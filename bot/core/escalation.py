@@ -14,8 +14,12 @@ receives, so the handoff side reuses ``skill_for`` and ``is_vip``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+from pydantic import Field, PositiveInt
+
+from bot.config_model import ConfigModel
 
 FALLBACK_INTENT = "nlu_fallback"
 KNOWLEDGE_OUTCOME_SLOT = "knowledge_outcome"
@@ -25,6 +29,44 @@ DEFAULT_FRUSTRATION_WORDS = ("ridiculous", "useless", "stupid", "frustrated", "f
                              "terrible", "awful", "waste of time", "fed up", "real person", "human being")
 RESET_EVENTS = {"resume", "restart", "session_started"}
 NEGATIONS = {"no", "nope", "not", "wrong", "nah", "never"}
+
+
+class LowConfidenceTrigger(ConfigModel):
+    threshold: float = Field(ge=0, le=1)
+    """A turn whose intent confidence is below this counts."""
+    times: PositiveInt
+    """Hand off once this many turns of the conversation counted."""
+
+
+class FrustrationTrigger(ConfigModel):
+    keywords: list[str] = list(DEFAULT_FRUSTRATION_WORDS)
+    """Words or phrases that hand the caller off at once."""
+    negations: PositiveInt | None = None
+    """Hand off after this many short "no"/"wrong" answers in a row (none: not counted)."""
+
+
+class VipTrigger(ConfigModel):
+    numbers: list[str] = []
+    """Caller IDs of VIP callers (their calls queue with priority)."""
+    customers: list[str] = []
+    """CRM customer ids of VIP callers."""
+    direct: bool = False
+    """VIPs skip the bot after their first turn."""
+
+
+class EscalationConfig(ConfigModel):
+    """``helpline: escalation:``: the triggers that hand a caller to a person; a missing one is off."""
+
+    intents: dict[str, str] = {}
+    """Intent -> reason: these intents hand off at once (e.g. talk_to_agent: caller_request)."""
+    consecutive_fallbacks: PositiveInt | None = None
+    low_confidence: LowConfidenceTrigger | None = None
+    knowledge_misses: PositiveInt | None = None
+    """Knowledge-base misses in one conversation."""
+    frustration: FrustrationTrigger | None = None
+    vip: VipTrigger = VipTrigger()
+    skills: dict[str, str] = {"default": "general"}
+    """Intent -> agent skill; ``default`` for any other intent."""
 
 
 @dataclass
@@ -45,25 +87,25 @@ class EscalationPolicy:
     default_skill: str = "general"
 
     @classmethod
-    def from_config(cls, raw: dict[str, Any] | None) -> "EscalationPolicy":
-        raw = raw or {}
-        low = raw.get("low_confidence") or {}
-        frustration = raw.get("frustration") or {}
-        vip = raw.get("vip") or {}
-        skills = dict(raw.get("skills") or {})
+    def from_config(cls, config: EscalationConfig | Mapping | None) -> "EscalationPolicy":
+        """The policy of ``helpline: escalation:`` (a mapping is validated first)."""
+        if not isinstance(config, EscalationConfig):
+            config = EscalationConfig.model_validate(config or {})
+        skills = dict(config.skills)
+        low, frustration, vip = config.low_confidence, config.frustration, config.vip
         return cls(
-            intents={str(k): str(v) for k, v in (raw.get("intents") or {}).items()},
-            max_consecutive_fallbacks=raw.get("consecutive_fallbacks"),
-            low_confidence_threshold=float(low.get("threshold", 0.0)),
-            low_confidence_times=low.get("times"),
-            knowledge_misses=raw.get("knowledge_misses"),
-            frustration_words=tuple(frustration.get("keywords") or DEFAULT_FRUSTRATION_WORDS) if frustration else (),
-            max_negations=frustration.get("negations"),
-            vip_numbers={str(n) for n in vip.get("numbers") or []},
-            vip_customers={str(c) for c in vip.get("customers") or []},
-            vip_direct=bool(vip.get("direct", False)),
-            default_skill=str(skills.pop("default", "general")),
-            skills={str(k): str(v) for k, v in skills.items()},
+            intents=dict(config.intents),
+            max_consecutive_fallbacks=config.consecutive_fallbacks,
+            low_confidence_threshold=low.threshold if low else 0.0,
+            low_confidence_times=low.times if low else None,
+            knowledge_misses=config.knowledge_misses,
+            frustration_words=tuple(frustration.keywords) if frustration else (),
+            max_negations=frustration.negations if frustration else None,
+            vip_numbers=set(vip.numbers),
+            vip_customers=set(vip.customers),
+            vip_direct=vip.direct,
+            default_skill=skills.pop("default", EscalationPolicy.default_skill),
+            skills=skills,
         )
 
     # --- triggers ----------------------------------------------------------------

@@ -52,9 +52,8 @@ class KnowledgeBase:
         self._reloading = threading.Lock()
 
     @classmethod
-    def for_project(cls, root: Path, helpline_settings: dict, models_dir: Path) -> "KnowledgeBase | None":
+    def for_project(cls, root: Path, config: KnowledgeConfig, models_dir: Path) -> "KnowledgeBase | None":
         """The project's knowledge base per ``helpline: knowledge:``; None if it has no articles folder."""
-        config = KnowledgeConfig.from_dict(helpline_settings.get("knowledge"))
         folder = root / config.folder
         return cls(folder, models_dir, config) if folder.is_dir() else None
 

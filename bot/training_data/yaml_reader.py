@@ -1,15 +1,21 @@
-"""Read YAML while remembering where every value came from.
+"""Read YAML as Rasa does (YAML 1.2) while remembering where every value came from.
 
 Editors own the training data; when something is wrong they need ``file:line``,
-not a stack trace. PyYAML's safe loader drops positions, so this loader builds
-dict/list/str subclasses that carry the 1-based line they started on.
+not a stack trace. Rasa reads its files with ruamel.yaml in YAML 1.2, where
+``yes``/``no``/``on``/``off`` are plain strings (an intent called ``yes`` stays
+"yes"); PyYAML only speaks YAML 1.1. The safe constructor here builds
+dict/list/str subclasses that carry the 1-based line they started on, so that
+every later check can name the line.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 
 class TrainingDataError(ValueError):
@@ -46,41 +52,48 @@ class YamlStr(str):
     line: int = 0
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose containers and strings remember their start line."""
+class _LineConstructor(SafeConstructor):
+    """ruamel's YAML 1.2 safe constructor whose mappings, sequences and strings remember their start line."""
+
+    def construct_yaml_map(self, node: MappingNode):
+        result = YamlMap()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        yield result
+        self.flatten_mapping(node)  # merge keys (<<: *anchor) first; the mapping's own keys win
+        merged = len(getattr(node, "merge", None) or [])  # flatten_mapping put them first in node.value
+        own_keys: set = set()
+        for index, (key_node, value_node) in enumerate(node.value):
+            own = index >= merged
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                hash(key)
+            except TypeError:
+                raise TrainingDataError("a mapping key must be a plain value", None, line) from None
+            if own:
+                if key in own_keys:
+                    raise TrainingDataError(f"duplicate key '{key}' (first on line {result.key_lines[key]})",
+                                            None, line)
+                own_keys.add(key)
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_lines[key] = line
+
+    def construct_yaml_seq(self, node: SequenceNode):
+        result = YamlSeq()
+        result.line = node.start_mark.line + 1
+        yield result
+        result.extend(self.construct_object(child, deep=True) for child in node.value)
+
+    def construct_yaml_str(self, node: ScalarNode) -> YamlStr:
+        result = YamlStr(self.construct_scalar(node))
+        result.line = node.start_mark.line + 1
+        return result
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> YamlMap:
-    loader.flatten_mapping(node)
-    result = YamlMap()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise TrainingDataError("a mapping key must be a plain value", None, key_node.start_mark.line + 1)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-    return result
-
-
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> YamlSeq:
-    result = YamlSeq(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    return result
-
-
-def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> YamlStr:
-    result = YamlStr(loader.construct_scalar(node))
-    result.line = node.start_mark.line + 1
-    return result
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-_LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+_LineConstructor.add_constructor("tag:yaml.org,2002:map", _LineConstructor.construct_yaml_map)
+_LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.construct_yaml_seq)
+_LineConstructor.add_constructor("tag:yaml.org,2002:str", _LineConstructor.construct_yaml_str)
 
 
 def line_of(value: Any, default: int | None = None) -> int | None:
@@ -89,17 +102,19 @@ def line_of(value: Any, default: int | None = None) -> int | None:
 
 
 def parse_yaml(text: str, path: str | Path) -> Any:
-    """Parse YAML text; syntax errors become :class:`TrainingDataError` with file and line."""
+    """Parse YAML 1.2 text; syntax errors become :class:`TrainingDataError` with file and line."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Constructor = _LineConstructor
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text)
     except TrainingDataError as error:
         raise TrainingDataError(error.message, path, error.line) from None
-    except yaml.MarkedYAMLError as error:
+    except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         problem = error.problem or error.context or "invalid YAML"
         raise TrainingDataError(f"invalid YAML: {problem}", path, line) from None
-    except yaml.YAMLError as error:
+    except YAMLError as error:
         raise TrainingDataError(f"invalid YAML: {error}", path) from None
 
 

@@ -25,6 +25,7 @@ from helpline.content_reload import ContentReloader
 from helpline.editor.examples import AddedExample, ExampleError, checked_example, editor_file, teachable_intents
 from helpline.editor.turns import FALLBACK_ACTIONS, learnable_turns, normalized
 from helpline.security.install import AUDIT_KEY
+from helpline.settings import load_settings
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -80,10 +81,10 @@ class EditorPage:
 
     async def turns(self, request: web.Request) -> web.Response:
         project = await self._project()
-        settings = project.config.helpline
-        threshold = float(((settings.get("escalation") or {}).get("low_confidence") or {})
-                          .get("threshold", DEFAULT_LOW_CONFIDENCE))
-        knowledge_fallback = (settings.get("knowledge") or {}).get("fallback_action")
+        config = load_settings(self.project_root, project.config).config
+        threshold = config.escalation.low_confidence.threshold if config.escalation.low_confidence \
+            else DEFAULT_LOW_CONFIDENCE
+        knowledge_fallback = config.knowledge.fallback_action
         actions = FALLBACK_ACTIONS | ({knowledge_fallback} if knowledge_fallback else set())
         known = {normalized(example.text) for example in project.data.nlu.examples}
         turns = await learnable_turns(request.app[PROCESSOR_KEY].store, threshold, frozenset(actions), known)

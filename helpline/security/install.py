@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from helpline.config_schema import HelplineConfig
 from helpline.security.audit import AuditLog
 from helpline.security.login import SignIn
 from helpline.security.middleware import Authenticator, Verifier, add_security_headers, security_middleware
@@ -25,17 +26,17 @@ class Security:
     audit: AuditLog
 
 
-def install_security(app: web.Application, helpline_config: dict, data_dir: Path, shared_store: str | None,
+def install_security(app: web.Application, config: HelplineConfig, data_dir: Path, shared_store: str | None,
                      verifiers: dict[str, Verifier], secrets: Secrets | None = None) -> Security:
     """Must run after every route is added: the access middleware goes in front of all others."""
-    auth = helpline_config.get("auth") or {}
+    auth = config.auth
     secrets = secrets or load_secrets(data_dir)
-    users = UserDirectory.from_config(helpline_config)
-    sessions = create_session_store(shared_store, data_dir, float(auth.get("session_hours", 12)) * 3600)
+    users = UserDirectory.from_config(config)
+    sessions = create_session_store(shared_store, data_dir, auth.session_hours * 3600)
     audit = AuditLog(data_dir / "audit.log")
     pool = PasswordPool()
-    SignIn(users, sessions, LoginThrottle(int(auth.get("max_failures_per_account", 5)),
-                                          int(auth.get("max_failures_per_address", 20))), pool, audit).add_routes(app)
+    throttle = LoginThrottle(auth.max_failures_per_account, auth.max_failures_per_address)
+    SignIn(users, sessions, throttle, pool, audit).add_routes(app)
     app.middlewares.insert(0, security_middleware(Authenticator(secrets, sessions, verifiers)))
     app.on_response_prepare.append(add_security_headers)
     app[AUDIT_KEY] = audit

@@ -6,28 +6,31 @@ Three sources, merged by user id (roles add up):
 - ``HELPLINE_USERS_FILE``: a YAML list in the same form, kept outside git (production passwords).
 
 config.yml never holds a password, only hashes (``helpline desk hash-password`` prints one); a plain
-``password:`` is refused. The demo's users share one well-known password, so ``demo_users`` finds
+``password:`` is refused when the config is validated (``helpline.security.config``). The demo's users share one well-known password, so ``demo_users`` finds
 them and ``helpline run`` refuses to serve them on anything but a loopback address.
 """
 from __future__ import annotations
 
 import ipaddress
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.security.passwords import check_hash, verify_password
-from bot.security.principal import AGENT, STAFF_ROLES
-from bot.training_data.yaml_reader import TrainingDataError, read_yaml_file
+from bot.config_model import ConfigModel, validate_section
+from bot.security.passwords import verify_password
+from bot.security.principal import AGENT
+from bot.training_data.yaml_reader import read_yaml_file
+from helpline.security.config import UserConfig
+
+if TYPE_CHECKING:
+    from helpline.config_schema import HelplineConfig
 
 DEMO_PASSWORDS = ("northwind",)
-USER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
-class UserConfigError(ValueError):
-    pass
-
+class UsersFile(ConfigModel):
+    users: list[UserConfig]
 
 @dataclass(frozen=True)
 class User:
@@ -45,23 +48,16 @@ class UserDirectory:
         return self.users.get(user_id)
 
     @classmethod
-    def from_config(cls, helpline_config: dict, users_file: str | None = None) -> "UserDirectory":
+    def from_config(cls, config: "HelplineConfig", users_file: str | None = None) -> "UserDirectory":
         merged: dict[str, User] = {}
-        auth = helpline_config.get("auth") or {}
-        for index, item in enumerate(auth.get("users") or []):
-            _add(merged, _user(item, f"helpline.auth.users[{index}]"))
-        for index, item in enumerate((helpline_config.get("handoff") or {}).get("agents") or []):
-            _add(merged, _user({**item, "roles": [AGENT]}, f"helpline.handoff.agents[{index}]"))
+        for item in config.auth.users:
+            _add(merged, User(item.id, item.name or item.id, frozenset(item.roles), item.password_hash))
+        for item in config.handoff.agents:
+            _add(merged, User(item.id, item.name or item.id, frozenset({AGENT}), item.password_hash))
         path = users_file if users_file is not None else os.environ.get("HELPLINE_USERS_FILE")
         if path:
-            try:
-                items = read_yaml_file(Path(path)) or []
-            except TrainingDataError as error:
-                raise UserConfigError(f"HELPLINE_USERS_FILE: {error}") from None
-            if not isinstance(items, list):
-                raise UserConfigError(f"{path}: a list of users ({{id, name, roles, password_hash}}) is expected")
-            for index, item in enumerate(items):
-                _add(merged, _user(item, f"{path}[{index}]"))
+            for item in _read_users_file(Path(path)):
+                _add(merged, User(item.id, item.name or item.id, frozenset(item.roles), item.password_hash))
         return cls(merged)
 
 
@@ -80,23 +76,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _user(item, where: str) -> User:
-    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not USER_ID.match(item["id"]):
-        raise UserConfigError(f"{where}: needs an 'id' of letters, digits, '.', '_', '@' or '-' (at most 64)")
-    if "password" in item:
-        raise UserConfigError(f"{where} ({item['id']}): a plain 'password' is not accepted; put the output of "
-                              "`helpline desk hash-password` in 'password_hash', or keep users in HELPLINE_USERS_FILE")
-    roles = item.get("roles") or []
-    if not isinstance(roles, list) or not roles or any(r not in STAFF_ROLES for r in roles):
-        raise UserConfigError(f"{where} ({item['id']}): 'roles' must list some of {list(STAFF_ROLES)}")
-    password_hash = item.get("password_hash")
-    if password_hash is not None:
-        try:
-            check_hash(str(password_hash))
-        except ValueError as error:
-            raise UserConfigError(f"{where} ({item['id']}): {error}") from None
-    return User(item["id"], str(item.get("name") or item["id"]), frozenset(roles),
-                str(password_hash) if password_hash else None)
+def _read_users_file(path: Path) -> list[UserConfig]:
+    """``HELPLINE_USERS_FILE``: a YAML list of users, validated like ``auth.users`` (errors name file and line)."""
+    return validate_section(UsersFile, {"users": read_yaml_file(path) or []}, path, "").users
 
 
 def _add(users: dict[str, User], user: User) -> None:

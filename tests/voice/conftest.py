@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 
 import pytest
 from aiohttp import web
@@ -52,6 +53,10 @@ class VoiceServer:
     def call(self, coroutine, timeout: float = 120):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
+    async def in_server(self, coroutine):
+        """Await ``coroutine`` on the server's loop without blocking the test's (its clients keep going)."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
+
     def stop(self) -> None:
         self.call(self.runner.cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -70,12 +75,24 @@ class VoiceServer:
     def tracker(self, call_id: str):
         return self.call(self.services.processor.get_tracker(call_id))
 
+    async def call_id_of(self, caller, timeout: float = 10.0) -> str:
+        """The gateway's id for a live call. Helpline's protocol tells the client; for Twilio and
+        AudioSocket, which cannot, it is found by the client's own id (its external reference)."""
+        deadline = time.monotonic() + timeout
+        while caller.call_id is None and time.monotonic() < deadline:
+            caller.call_id = next((call_id for call_id, session in list(self.services.calls.items())
+                                   if session.external_id == caller.reference), None)
+            await asyncio.sleep(0.02)
+        assert caller.call_id is not None, f"no live call for {caller.reference}"
+        return caller.call_id
+
 
 @pytest.fixture(scope="session")
 def voice_server(demo_archive, tmp_path_factory):
     from helpline.app import build_app
     from helpline.security.secrets import load_secrets
     from voice_gateway.client import LineCredentials
+    from voice_gateway.config import AudioSocketConfig, NoInputConfig, RecordingConfig
 
     data = tmp_path_factory.mktemp("voice-data")
     saved = {k: os.environ.get(k) for k in ("HELPLINE_DATA_DIR", "HELPLINE_MODELS_DIR")}
@@ -90,9 +107,9 @@ def voice_server(demo_archive, tmp_path_factory):
     secrets = load_secrets(data)
     server.credentials = LineCredentials(secrets.twilio_auth_token, secrets.secret_key)
     config = server.services.config
-    config.audiosocket_port = 0
-    config.recording_dir = data / "recordings"
-    config.no_input = {**config.no_input, "timeout_secs": 2.5, "reprompts": 1, "then": "handoff"}
+    config.audiosocket = AudioSocketConfig(port=0)
+    config.recording = RecordingConfig(enabled=True, dir=data / "recordings")
+    config.no_input = NoInputConfig(timeout_secs=2.5, reprompts=1, then="handoff")
     config.start_timeout_secs = 2.0
     config.prewarm_responses = False  # spare the CPU: tests hear each fixed response once or twice
     server.start()

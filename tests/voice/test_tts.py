@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
+from bot.training_data.yaml_reader import plain, read_yaml_file
 from tests.conftest import ROOT
 from voice_gateway.tts import TTSConfigError, create_synthesizer
 from voice_gateway.tts.cache import AudioCache
@@ -14,7 +14,7 @@ from voice_gateway.tts.sentences import split_sentences
 @pytest.fixture(scope="module")
 def tts():
     """The voice config.yml configures: the same (cached) synthesizer the gateway tests use."""
-    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    config = plain(read_yaml_file(ROOT / "config.yml"))
     return create_synthesizer(config["helpline"]["voice"]["tts"])
 
 

@@ -4,13 +4,14 @@ from voice_gateway.interruptions.min_duration import MinDurationInterruptionStra
 from voice_gateway.interruptions.min_words import MinWordsInterruptionStrategy
 
 
-def strategies_from_config(config: dict) -> list[BaseInterruptionStrategy]:
-    """``barge_in: {min_speech_secs, min_words}``: the caller interrupts when any of them is met."""
+def strategies_from_config(config) -> list[BaseInterruptionStrategy]:
+    """``barge_in: {min_speech_secs, min_words}`` (``voice_gateway.config.BargeInConfig``): the caller
+    interrupts when any of them is met."""
     strategies: list[BaseInterruptionStrategy] = []
-    if config.get("min_speech_secs") is not None:
-        strategies.append(MinDurationInterruptionStrategy(float(config["min_speech_secs"])))
-    if config.get("min_words") is not None:
-        strategies.append(MinWordsInterruptionStrategy(int(config["min_words"])))
+    if config.min_speech_secs is not None:
+        strategies.append(MinDurationInterruptionStrategy(config.min_speech_secs))
+    if config.min_words is not None:
+        strategies.append(MinWordsInterruptionStrategy(config.min_words))
     return strategies
 
 

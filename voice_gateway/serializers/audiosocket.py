@@ -41,7 +41,7 @@ class AudioSocketSerializer:
             if len(payload) != 16:
                 raise ProtocolError(f"call UUID must be 16 bytes, got {len(payload)}")
             self.started = True
-            return [CallStarted(call_id=str(uuid.UUID(bytes=payload)), sample_rate=SAMPLE_RATE)]
+            return [CallStarted(external_id=str(uuid.UUID(bytes=payload)), sample_rate=SAMPLE_RATE)]
         if not self.started:
             raise ProtocolError(f"message kind 0x{kind:02x} before the call UUID")
         if kind == AUDIO:

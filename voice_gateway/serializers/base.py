@@ -7,6 +7,7 @@ from typing import Protocol
 from voice_gateway.frames import InboundFrame, OutboundFrame, ProtocolError
 
 MAX_FRAME_SECS = 1.0  # one inbound audio frame may carry at most this much audio (telephony sends 20 ms)
+MAX_ID_CHARS = 128  # a client's own ids (call id, stream id): longer ones end the call
 
 
 class FrameSerializer(Protocol):
@@ -34,3 +35,14 @@ def check_audio_size(size: int, sample_rate: int, bytes_per_sample: int) -> None
         raise ProtocolError(f"truncated audio frame: {size} bytes is not a whole number of samples")
     if size > MAX_FRAME_SECS * sample_rate * bytes_per_sample:
         raise ProtocolError(f"oversized audio frame: {size} bytes (at most {MAX_FRAME_SECS:g} s of audio)")
+
+
+def client_id(value, name: str) -> str | None:
+    """An id the client chose (kept as a reference only): a string of at most MAX_ID_CHARS, or absent."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ProtocolError(f"'{name}' must be a string")
+    if len(value) > MAX_ID_CHARS:
+        raise ProtocolError(f"'{name}' is longer than {MAX_ID_CHARS} characters")
+    return value

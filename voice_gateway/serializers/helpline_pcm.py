@@ -1,18 +1,18 @@
 """Helpline's own protocol: JSON control messages and binary little-endian PCM16 frames at 8 or 16 kHz.
 
 Documented in docs/voice_protocol.md. The browser softphone and `helpline call --protocol helpline`
-speak it. Besides audio, the gateway sends transcripts and the reason a call ended as JSON events.
+speak it. Besides audio, the gateway sends the call's id, transcripts and the reason a call ended as
+JSON events.
 """
 from __future__ import annotations
 
 import json
-import uuid
 
 from voice_gateway.frames import (
     BotAudio, CallEnded, CallerAudio, CallStarted, ClearPlayback, Event, InboundFrame, KeyPressed, Mark,
     OutboundFrame, PlaybackMark, ProtocolError,
 )
-from voice_gateway.serializers.base import check_audio_size, parse_json_object
+from voice_gateway.serializers.base import check_audio_size, client_id, parse_json_object
 
 SAMPLE_RATES = (8000, 16000)
 
@@ -51,11 +51,8 @@ class HelplinePcmSerializer:
         if rate not in SAMPLE_RATES:
             raise ProtocolError(f"unsupported sample_rate {rate!r} (use 8000 or 16000)")
         self.sample_rate = rate
-        call_id = data.get("call_id") or f"call-{uuid.uuid4().hex[:12]}"
-        if not isinstance(call_id, str):
-            raise ProtocolError("'call_id' must be a string")
-        caller = data.get("caller_number")
-        return CallStarted(call_id=call_id, sample_rate=rate, caller_number=caller if isinstance(caller, str) else None)
+        # The caller number is not read from here: the voice token that opened the connection says it.
+        return CallStarted(external_id=client_id(data.get("call_id"), "call_id"), sample_rate=rate)
 
     def serialize(self, frame: OutboundFrame) -> str | bytes | None:
         if isinstance(frame, BotAudio):

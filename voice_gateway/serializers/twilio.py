@@ -16,7 +16,7 @@ from voice_gateway.frames import (
     BotAudio, CallEnded, CallerAudio, CallStarted, ClearPlayback, Event, InboundFrame, KeyPressed, Mark,
     OutboundFrame, PlaybackMark, ProtocolError,
 )
-from voice_gateway.serializers.base import check_audio_size, parse_json_object
+from voice_gateway.serializers.base import check_audio_size, client_id, parse_json_object
 
 SAMPLE_RATE = 8000
 
@@ -59,15 +59,19 @@ class TwilioSerializer:
         if not isinstance(start, dict):
             raise ProtocolError("'start' event without a 'start' object")
         media_format = start.get("mediaFormat") or {}
+        if not isinstance(media_format, dict):
+            raise ProtocolError("'mediaFormat' must be an object")
         encoding = media_format.get("encoding", "audio/x-mulaw")
         rate = media_format.get("sampleRate", SAMPLE_RATE)
         if encoding != "audio/x-mulaw" or rate != SAMPLE_RATE or media_format.get("channels", 1) != 1:
             raise ProtocolError(f"unsupported media format {media_format} (expected audio/x-mulaw, 8000 Hz, mono)")
-        self.stream_sid = str(start.get("streamSid") or data.get("streamSid") or uuid.uuid4().hex)
+        self.stream_sid = client_id(start.get("streamSid") or data.get("streamSid"), "streamSid") or uuid.uuid4().hex
         parameters = start.get("customParameters") or {}
-        return CallStarted(call_id=str(start.get("callSid") or self.stream_sid), sample_rate=SAMPLE_RATE,
-                           caller_number=parameters.get("caller_number") or parameters.get("From"),
-                           extra={"stream_sid": self.stream_sid})
+        if not isinstance(parameters, dict):
+            raise ProtocolError("'customParameters' must be an object")
+        caller = client_id(parameters.get("caller_number") or parameters.get("From"), "caller_number")
+        return CallStarted(external_id=client_id(start.get("callSid"), "callSid") or self.stream_sid,
+                           sample_rate=SAMPLE_RATE, caller_number=caller, extra={"stream_sid": self.stream_sid})
 
     def serialize(self, frame: OutboundFrame) -> str | None:
         if isinstance(frame, BotAudio):
