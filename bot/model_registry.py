@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import stat
 import time
 from contextlib import contextmanager
@@ -31,7 +30,6 @@ SIGNATURE_SUFFIX = ".sig"
 MAX_ARCHIVE_BYTES = 2 * 1024 ** 3
 MAX_SIGNATURE_BYTES = 1024
 HISTORY_KEPT = 50
-VERSION_NAME = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{16}$")
 _SIGNED_CONTEXT = b"helpline model archive\x00"
 
 

@@ -175,10 +175,12 @@ def test_the_caches_serving_builds_hold_no_pickle(demo_archive, tmp_path, monkey
     """The exported encoder graph (HELPLINE_CACHE_DIR) and the knowledge index (models/knowledge)."""
     from bot.knowledge.base import KnowledgeBase
     from bot.training_data.project import load_project
+    from helpline.settings import load_settings
 
     monkeypatch.setenv("HELPLINE_CACHE_DIR", str(tmp_path / "cache"))
     load(demo_archive)
-    knowledge = KnowledgeBase.for_project(ROOT, load_project(ROOT).config.helpline, tmp_path / "models")
+    config = load_settings(ROOT, load_project(ROOT).config).config
+    knowledge = KnowledgeBase.for_project(ROOT, config.knowledge, tmp_path / "models")
     assert knowledge.reload().ok
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.suffix == ".onnx" for p in files) and any("knowledge" in p.parts for p in files)
