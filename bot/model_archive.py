@@ -2,12 +2,17 @@
 
 An archive is a ``.tar.gz`` holding a manifest (format version, fingerprint
 of the training content), the domain files as written, the NLU pipeline and
-the policies. Loading checks everything before anything is swapped in, so a
-corrupt or foreign archive never replaces a working model.
+the policies. Training records the archive's sha256 in its folder's registry
+(``bot.model_registry``). Loading reads the archive once into memory and
+unpacks it only if those bytes hash to what was recorded, or carry a valid
+signature of the server's key; then it checks everything before anything is
+swapped in, so a corrupt, foreign or planted archive never replaces a working
+model and nothing in it is read before it is trusted.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import shutil
@@ -19,6 +24,9 @@ from typing import Callable
 
 from bot.core.policies.ensemble import PolicyEnsemble
 from bot.core.processor import BotModel
+from bot.model_registry import (
+    MAX_ARCHIVE_BYTES, ModelRegistry, RegistryError, has_valid_signature, read_regular_file,
+)
 from bot.nlu.interpreter import NLUInterpreter
 from bot.training_data.domain import load_domain
 from bot.training_data.project import BotProject
@@ -42,8 +50,9 @@ def fingerprint(project: BotProject) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(project: BotProject, output_dir: Path, progress: Progress = lambda *_: None) -> Path:
-    """Train NLU and dialogue, write the archive, return its path."""
+def train(project: BotProject, output_dir: Path, progress: Progress = lambda *_: None,
+          source: str = "train") -> Path:
+    """Train NLU and dialogue, write the archive, record it in the folder's registry, return its path."""
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="helpline-train-") as tmp:
         work = Path(tmp)
@@ -64,24 +73,35 @@ def train(project: BotProject, output_dir: Path, progress: Progress = lambda *_:
                     "project": str(project.root)}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2))
         output_dir.mkdir(parents=True, exist_ok=True)
-        archive = output_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{manifest['fingerprint']}.tar.gz"
+        archive = free_archive_name(output_dir, manifest["fingerprint"])
         partial = archive.with_suffix(".partial")
         with tarfile.open(partial, "w:gz") as tar:
             for item in sorted(work.iterdir()):
                 tar.add(item, arcname=item.name)
         partial.rename(archive)  # readers never see a half-written archive
+    data = project.data
+    ModelRegistry(output_dir).add(archive, manifest["fingerprint"], manifest["trained_at"], source, {"training": {
+        "seconds": manifest["train_seconds"], "intents": len(data.nlu.intents), "examples": len(data.nlu.examples),
+        "stories": len(data.stories), "rules": len(data.rules)}})
     progress("done", 1, 1)
     return archive
 
 
-def latest_archive(models_dir: Path) -> Path | None:
-    archives = sorted(models_dir.glob("*.tar.gz")) if models_dir.is_dir() else []
-    return archives[-1] if archives else None
+def free_archive_name(output_dir: Path, fingerprint_: str) -> Path:
+    """``<time>-<fingerprint>.tar.gz``, waiting out the second if the same content was just trained."""
+    while True:
+        archive = output_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{fingerprint_}.tar.gz"
+        if not archive.exists():
+            return archive
+        time.sleep(0.2)
 
 
-def read_manifest(archive: Path) -> dict:
+def read_manifest(archive: Path, data: bytes | None = None) -> dict:
+    """The manifest (JSON only: reading it unpacks nothing else)."""
     try:
-        with tarfile.open(archive, "r:gz") as tar:
+        if data is None:
+            data = Path(archive).read_bytes()
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             member = tar.extractfile(MANIFEST)
             if member is None:
                 raise KeyError(MANIFEST)
@@ -94,17 +114,35 @@ def read_manifest(archive: Path) -> dict:
         raise ModelLoadError(f"{archive}: its {MANIFEST} is not valid JSON") from None
 
 
-def load(archive: Path) -> BotModel:
-    """Load and check an archive completely; raises ModelLoadError instead of returning half a model."""
+def read_trusted(archive: Path, secret_key: str | None = None) -> bytes:
+    """The archive's bytes, if its folder's registry recorded their sha256 or they carry a valid signature."""
     archive = Path(archive)
-    manifest = read_manifest(archive)
+    data = read_regular_file(archive, MAX_ARCHIVE_BYTES)
+    if data is None:
+        raise ModelLoadError(f"{archive}: not a readable model archive")
+    try:
+        recorded = ModelRegistry(archive.parent).verify(archive, data)
+    except RegistryError as error:
+        raise ModelLoadError(str(error)) from None
+    if recorded is None and not has_valid_signature(archive, data, secret_key):
+        raise ModelLoadError(f"{archive}: not a trusted model archive: its sha256 is not the one recorded in "
+                             f"{archive.parent / 'registry.json'} when it was trained, and it carries no valid "
+                             "signature (helpline models sign)")
+    return data
+
+
+def load(archive: Path, secret_key: str | None = None) -> BotModel:
+    """Load and check a trusted archive completely; raises ModelLoadError instead of returning half a model."""
+    archive = Path(archive)
+    data = read_trusted(archive, secret_key)
+    manifest = read_manifest(archive, data)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ModelLoadError(f"{archive}: model format {manifest.get('format_version')} cannot be loaded by this "
                              f"Helpline (format {FORMAT_VERSION}); retrain with `helpline train`")
     with tempfile.TemporaryDirectory(prefix="helpline-model-") as tmp:
         work = Path(tmp)
         try:
-            with tarfile.open(archive, "r:gz") as tar:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
                 tar.extractall(work, filter="data")
             domain = load_domain(sorted((work / "domain").iterdir()))
             interpreter = NLUInterpreter.load(work / "nlu")

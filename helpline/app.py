@@ -25,7 +25,9 @@ from bot.core.tracker_store import create_tracker_store
 from bot.crm.http_directory import HttpDirectory
 from bot.crm.sqlite_directory import SqliteDirectory
 from bot.knowledge.base import KnowledgeBase
-from bot.model_archive import fingerprint, latest_archive, load, read_manifest, train
+from bot.model_archive import fingerprint, load
+from bot.model_registry import ModelRegistry
+from bot.model_training import train_version
 from bot.security import lockout
 from bot.security.lockout import Lockout, VerificationGuard
 from bot.security.lockout_stores import create_attempt_store
@@ -34,6 +36,9 @@ from bot.validation import ValidationReport, require_valid
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
 from helpline.security.audit import AuditLog
+from helpline.model_sync import version_channel
+from helpline.model_versions import ModelVersions
+from helpline.editor.page import add_editor
 from helpline.security.install import install_security
 from helpline.security.secrets import load_secrets
 from helpline.settings import Settings, load_settings
@@ -44,18 +49,32 @@ logger = logging.getLogger(__name__)
 
 def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: None,
                  report_to: Callable[[ValidationReport], None] = lambda _: None) -> Path:
-    """The newest archive trained on the current content, training one if there is none.
+    """The archive to serve: the active version, unless the content changed since (then the newest
+    version trained on the current content, training one if there is none).
 
     The content is validated first, whether or not a model for it exists: invalid content raises
     :class:`ValidationFailed` (what ``train`` refuses, ``test``, ``run`` and ``shell`` refuse too);
-    ``report_to`` gets the report (warnings) of valid content.
+    ``report_to`` gets the report (warnings) of valid content. A version chosen by a rollback stays
+    active until the next change is trained or activated.
     """
-    report_to(require_valid(project))
-    archive = latest_archive(settings.models_dir)
-    if archive is not None and read_manifest(archive).get("fingerprint") == fingerprint(project):
-        return archive
+    report = require_valid(project)
+    report_to(report)
+    registry = ModelRegistry(settings.models_dir)
+    current = fingerprint(project)
+    active = registry.get(registry.active) if registry.active else None
+    if active is not None and (active.fingerprint == current or registry.pinned):
+        if active.fingerprint != current:
+            logger.warning("serving the version a rollback chose; the content on disk differs",
+                           extra={"version": active.version})
+        return registry.archive_path(active)
+    match = next((v for v in registry.versions() if v.fingerprint == current and not v.refused), None)
+    if match is not None:
+        return registry.archive_path(match)
     logger.info("training a model for the current content")
-    return train(project, settings.models_dir, progress)
+    entry, _ = train_version(project, settings.models_dir, progress, report=report)
+    registry.set_active(entry.version, "start")
+    registry.prune(settings.models_keep)
+    return registry.archive_path(entry)
 
 
 def configure_crm(settings: Settings) -> None:
@@ -123,19 +142,25 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     project = load_project(project_root)
     settings = load_settings(project_root, project.config)
     configure_crm(settings)
-    model = load(model_path or ensure_model(project, settings))
+    secrets = load_secrets(settings.data_dir)
+    archive = Path(model_path or ensure_model(project, settings)).resolve()
+    model = load(archive, secrets.secret_key)
     escalation = EscalationPolicy.from_config(settings.config.escalation)
     handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation)
     guard = configure_lockout(settings, handoff.settings.store)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
-    secrets = load_secrets(settings.data_dir)
     add_routes(app, processor)
     attach_handoff(app, handoff, processor)
     voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
                               secrets.secret_key)
-    reloader = ContentReloader(project_root, settings.models_dir, open_knowledge(project_root, project, settings))
+    versions = model_versions(processor, settings, archive, explicit=model_path is not None,
+                              shared_store=handoff.settings.store, secret_key=secrets.secret_key)
+    versions.add_routes(app)
+    app.cleanup_ctx.append(versions.following)
+    reloader = ContentReloader(project_root, versions, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
+    add_editor(app, project_root, reloader)
     verifiers = {"voice": voice_token_verifier(secrets.secret_key)}
     if voice is not None:
         verifiers["twilio"] = twilio_verifier(secrets.twilio_auth_token, lambda: voice.config.twilio.public_url)
@@ -155,6 +180,21 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
 
     app.on_cleanup.append(close_store)
     return app
+
+
+def model_versions(processor: MessageProcessor, settings: Settings, archive: Path, explicit: bool,
+                   shared_store: str | None, secret_key: str) -> ModelVersions:
+    """The versions of ``models_dir``; the served archive becomes the active version when it is one of them.
+
+    A model from another folder (``--model`` elsewhere) is served as given and follows no other process.
+    """
+    registry = ModelRegistry(settings.models_dir)
+    entry = registry.locate(str(archive))
+    if entry is not None and (registry.active != entry.version or explicit):
+        registry.set_active(entry.version, "start", pinned=explicit or registry.pinned)
+    channel = version_channel(shared_store, registry, settings.redis_prefix)
+    return ModelVersions(processor, registry, channel, settings.models_keep, secret_key,
+                         entry.version if entry else None)
 
 
 AGENT_BRIDGE = web.AppKey("agent_bridge", object)

@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.progress import StageProgress
+from helpline.cli_ops import add_commands
 from bot.training_data.yaml_reader import TrainingDataError
 
 
@@ -49,18 +50,27 @@ def cmd_validate(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from bot.model_archive import train
+    from bot.model_registry import ModelRegistry
+    from bot.model_training import train_version
     from bot.validation import require_valid
     from helpline.settings import load_settings
 
     project = _project(args)
-    _show_findings(require_valid(project))
+    report = require_valid(project)
+    _show_findings(report)
     settings = load_settings(Path(args.project), project.config)
     started = time.time()
     progress = StageProgress()
-    archive = train(project, Path(args.out) if args.out else settings.models_dir, progress)
+    models_dir = Path(args.out) if args.out else settings.models_dir
+    entry, _ = train_version(project, models_dir, progress, report=report)
     progress.close()
-    print(f"trained {archive} in {time.time() - started:.1f} s")
+    registry = ModelRegistry(models_dir)
+    tests = entry.results["tests"]
+    print(f"trained {registry.archive_path(entry)} in {time.time() - started:.1f} s; "
+          f"test stories {tests['passed']}/{tests['total']} passed")
+    removed = registry.prune(settings.models_keep)
+    if removed:
+        print(f"removed {len(removed)} old version(s) (models_keep: {settings.models_keep})")
 
 
 def _model_for(project, settings, model: str | None) -> Path:
@@ -109,6 +119,7 @@ def cmd_shell(args) -> None:
     from bot.core.processor import UserMessage
     from bot.model_archive import load
     from helpline.app import build_processor, configure_crm, configure_lockout, open_knowledge
+    from helpline.security.secrets import load_secrets
     from helpline.settings import load_settings
 
     project = _project(args)
@@ -116,7 +127,8 @@ def cmd_shell(args) -> None:
     settings.tracker_store = "memory"
     configure_crm(settings)
     configure_lockout(settings, os.environ.get("HELPLINE_HANDOFF_STORE", settings.config.handoff.store))
-    processor = build_processor(load(_model_for(project, settings, None)), settings)
+    model = load(_model_for(project, settings, None), load_secrets(settings.data_dir).secret_key)
+    processor = build_processor(model, settings)
     open_knowledge(Path(args.project), project, settings)
     sender = f"shell-{os.getpid()}"
     print("Type a message (Ctrl-D to quit). Keypad input: /inform{\"digits\": \"1234\"}")
@@ -142,11 +154,12 @@ def cmd_test(args) -> None:
     from bot.testing.results import write_results
     from bot.testing.story_test import StoryTester, load_test_stories
     from helpline.app import build_action_runner
+    from helpline.security.secrets import load_secrets
     from helpline.settings import load_settings
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
-    model = load(_model_for(project, settings, args.model))
+    model = load(_model_for(project, settings, args.model), load_secrets(settings.data_dir).secret_key)
     files = [Path(args.stories)] if args.stories else project.test_story_files()
     stories = load_test_stories(files)
     if not stories:
@@ -373,6 +386,7 @@ def main(argv: list[str] | None = None) -> None:
     call.add_argument("--no-transcribe", dest="transcribe", action="store_false",
                       help="do not recognise the bot's audio (Twilio/AudioSocket carry no text)")
     call.set_defaults(func=cmd_call)
+    add_commands(commands)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     try:
@@ -397,7 +411,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
     and make commands that never touch a model (``config check``) take seconds.
     """
     errors = [TrainingDataError]
-    for module, name in (("bot.model_archive", "ModelLoadError"), ("bot.validation", "ValidationFailed")):
+    for module, name in (("bot.model_archive", "ModelLoadError"), ("bot.validation", "ValidationFailed"),
+                         ("bot.model_registry", "RegistryError")):
         if module in sys.modules:
             errors.append(getattr(sys.modules[module], name))
     return tuple(errors)

@@ -67,6 +67,8 @@ class HelplineConfig(ConfigModel):
     """SQLite trackers, the demo CRM and the handoff store (env HELPLINE_DATA_DIR)."""
     models_dir: str = "models"
     """Trained model archives (env HELPLINE_MODELS_DIR)."""
+    models_keep: int = Field(10, ge=1)
+    """Model versions kept in models_dir, with their results (helpline models list); the active one always is."""
     tracker_store: str | None = None
     """memory, sqlite (default, in data_dir), sqlite:///PATH or postgresql://... (env HELPLINE_TRACKER_STORE)."""
     crm: CrmConfig = CrmConfig()

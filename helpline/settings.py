@@ -24,6 +24,11 @@ class Settings:
     models_dir: Path
     tracker_store: str | None  # None: SQLite in data_dir; "memory"; "postgresql://..."
     action_endpoint: str | None
+    redis_prefix: str = "helpline"  # key prefix of the published model version in a shared Redis
+
+    @property
+    def models_keep(self) -> int:
+        return self.config.models_keep
 
     @property
     def action_packages(self) -> list[str]:
@@ -62,6 +67,7 @@ def load_settings(project: Path, config: BotConfig) -> Settings:
         models_dir=project / os.environ.get("HELPLINE_MODELS_DIR", section.models_dir),
         tracker_store=os.environ.get("HELPLINE_TRACKER_STORE", section.tracker_store),
         action_endpoint=_action_endpoint(project / "endpoints.yml"),
+        redis_prefix=os.environ.get("HELPLINE_REDIS_PREFIX", "helpline"),
     )
 
 

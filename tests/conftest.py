@@ -13,7 +13,7 @@ from bot.training_data.project import load_project
 ROOT = Path(__file__).resolve().parents[1]
 # A trained demo bot, the voice server with its speech models, a trained classifier, the knowledge
 # encoder, the Piper voice.
-SLOW_FIXTURES = {"demo_archive", "voice_server", "classifier", "demo_knowledge", "tts"}
+SLOW_FIXTURES = {"demo_archive", "voice_server", "classifier", "demo_knowledge", "tts", "two_versions", "trained_bot"}
 
 
 def pytest_collection_modifyitems(items):

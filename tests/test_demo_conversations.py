@@ -164,10 +164,12 @@ async def test_bad_model_swaps_are_refused_and_the_old_model_keeps_serving(clien
     before = (await (await client.get("/status")).json())["fingerprint"]
     corrupt = tmp_path / "corrupt.tar.gz"
     corrupt.write_bytes(b"this is not a model")
-    for path in (corrupt, tmp_path / "missing.tar.gz"):
+    answers = set()
+    for path in (corrupt, tmp_path / "missing.tar.gz"):  # one answer: it does not tell which file exists
         response = await client.put("/model", json={"model_file": str(path)})
         assert response.status == 400
-        assert str(path) in (await response.json())["message"]
+        answers.add((await response.json())["message"])
+    assert len(answers) == 1 and "models folder" in answers.pop()
     assert (await (await client.get("/status")).json())["fingerprint"] == before
     assert "ups" in await say(client, "after-swap", "where is order 472918")
     response = await client.put("/model", json={"model_file": str(demo_archive)})

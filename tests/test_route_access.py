@@ -5,6 +5,8 @@ The routes come from the app's own router, so a route added without a rule in
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -17,7 +19,7 @@ from tests.conftest import ROOT
 USERS = {AGENT: "alice", SUPERVISOR: "sam", EDITOR: "erin", ADMIN: "admin"}
 VISITORS = ["anonymous", *USERS]
 STATIC_FILES = {"/handoff/static": "/handoff/static/desk.js", "/softphone/static": "/softphone/static/softphone.js",
-                "/auth/static": "/auth/static/login.js"}
+                "/auth/static": "/auth/static/login.js", "/editor/static": "/editor/static/editor.js"}
 
 
 def app_routes(app) -> list[tuple[str, str]]:
@@ -30,7 +32,7 @@ def app_routes(app) -> list[tuple[str, str]]:
 
 
 def concrete(path: str) -> str:
-    return STATIC_FILES.get(path, path.replace("{sender_id}", "route-test"))
+    return STATIC_FILES.get(path, re.sub(r"\{\w+\}", "route-test", path))
 
 
 async def refusal(response) -> str:

@@ -1,4 +1,4 @@
-"""Rasa's HTTP API on aiohttp: the REST channel, parsing, trackers, health and model swaps.
+"""Rasa's HTTP API on aiohttp: the REST channel, parsing, trackers and health (model swaps: helpline.model_versions).
 
 Every route answers malformed input with a 400 and a JSON body naming the
 problem; a model that fails to load leaves the current one serving.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -24,7 +23,6 @@ from bot.core.processor import MessageProcessor, UserMessage
 from bot.security.conversation_ids import CALL_ID_PREFIX, is_call_id
 from bot.security.json_limits import JsonLimitError, loads
 from bot.security.principal import principal_of
-from bot.model_archive import ModelLoadError, load
 
 logger = logging.getLogger(__name__)
 PROCESSOR_KEY = web.AppKey("processor", MessageProcessor)
@@ -145,20 +143,6 @@ async def status(request: web.Request) -> web.Response:
                               "num_active_training_jobs": 0})
 
 
-async def replace_model(request: web.Request) -> web.Response:
-    """Rasa's ``PUT /model``: load an archive and swap it in only if it loads completely."""
-    body = await _json_object(request)
-    path = Path(_text_field(body, "model_file"))
-    try:
-        model = load(path)
-    except ModelLoadError as exc:
-        logger.error("model swap refused", extra={"error": str(exc)})
-        return error(400, "ModelLoadError", f"{exc}; still serving model {processor_of(request).model.fingerprint}")
-    processor_of(request).swap_model(model)
-    logger.info("model swapped", extra={"model": model.fingerprint})
-    return web.json_response({"status": "ok", "model": model.fingerprint})
-
-
 @web.middleware
 async def json_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[Any]]):
     """Turn aiohttp's plain-text HTTP errors into Rasa-style JSON bodies."""
@@ -176,7 +160,6 @@ def add_routes(app: web.Application, processor: MessageProcessor) -> None:
     app.middlewares.append(json_errors)
     app.router.add_post("/webhooks/rest/webhook", rest_webhook)
     app.router.add_post("/model/parse", parse)
-    app.router.add_put("/model", replace_model)
     app.router.add_get("/conversations/{sender_id}/tracker", get_tracker)
     app.router.add_post("/conversations/{sender_id}/tracker/events", append_events)
     app.router.add_post("/conversations/{sender_id}/execute", execute)

@@ -19,7 +19,8 @@ from bot.core.processor import parse_message
 from bot.core.story_graph import RETRIEVAL_RESPONSE, explicit_events, linear_variants
 from bot.core.tracker import ACTION_LISTEN, DialogueStateTracker
 from bot.training_data.domain import Domain
-from bot.training_data.project import read_training_file
+from bot.core.processor import BotModel
+from bot.training_data.project import BotProject, read_training_file
 from bot.training_data.retrieval import DELIMITER
 from bot.training_data.stories import Story, parse_intent_trigger
 
@@ -71,6 +72,20 @@ class TestReport:
     @property
     def pass_rate(self) -> float:
         return self.passed / len(self.results) if self.results else 0.0
+
+    def summary(self, seconds: float, max_failures: int = 50) -> dict:
+        """What the model registry keeps of a run: counts and the failed stories with their first mismatch."""
+        failed = [{"story": r.story.name, "detail": r.describe()} for r in self.results if not r.passed]
+        return {"passed": self.passed, "total": len(self.results), "seconds": round(seconds, 2),
+                "failed": failed[:max_failures]}
+
+
+def run_project_stories(project: BotProject, model: BotModel,
+                        progress: Callable[[int, int], None] = lambda *_: None) -> TestReport:
+    """The project's test stories (``helpline test``) against a loaded model."""
+    stories = load_test_stories(project.test_story_files())
+    tester = StoryTester(model.domain, model.ensemble, model.interpreter, project.data.nlu.entity_names)
+    return tester.run(stories, progress)
 
 
 def load_test_stories(files: list[Path]) -> list[Story]:

@@ -125,7 +125,8 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     """``on_response_prepare``: every answer, pages and errors alike."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path.startswith(("/auth/", "/conversations/", "/supervisor/api", "/desk/api", "/handoff/api")):
+    if request.path.startswith(("/auth/", "/conversations/", "/supervisor/api", "/desk/api", "/handoff/api",
+                                "/editor/api", "/models")):
         response.headers.setdefault("Cache-Control", "no-store")
 
 

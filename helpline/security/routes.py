@@ -57,6 +57,14 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/conversations/{sender_id}/tracker"): allow(EDITOR),
     ("POST", "/conversations/{sender_id}/tracker/events"): allow(EDITOR),
     ("POST", "/conversations/{sender_id}/execute"): allow(EDITOR),
+    # Model versions and the editor page.
+    ("GET", "/models"): allow(EDITOR),
+    ("POST", "/models/{version}/activate"): allow(EDITOR),
+    ("GET", "/editor"): page(EDITOR),
+    ("GET", "/editor/static"): PUBLIC,
+    ("GET", "/editor/api/turns"): allow(EDITOR),
+    ("POST", "/editor/api/examples"): allow(EDITOR),
+    ("GET", "/editor/api/jobs/{job_id}"): allow(EDITOR),
     # Signing in.
     ("GET", "/login"): PUBLIC,
     ("POST", "/auth/login"): PUBLIC,
