@@ -109,7 +109,7 @@ async def test_order_status_by_speech_while_bad_invites_are_refused(voice_server
         await caller.close()
     heard = recognise(voice_server.services.asr, caller.heard())
     compact = "".join(ch for ch in heard if ch.isalnum())  # "north wind" or "northwind", "u.p.s." or "ups"
-    assert "northwind" in compact, heard  # the greeting
+    assert "supply" in compact, heard  # the greeting ("Northwind Supply"; tiny.en may hear "north 1")
     assert "ordernumber" in compact, heard  # asked for the number
     assert "ups" in compact or "shipped" in compact, heard  # the order's status
     assert "four seven two nine one eight" in bot_texts(voice_server.tracker(session.call_id))
