@@ -20,6 +20,7 @@ from bot.channels.rest import add_routes
 from bot.core.actions.custom import ChainedActionRunner, HttpActionRunner, InProcessActionRunner
 from bot.core.escalation import EscalationPolicy
 from bot.core.handoff_port import HandoffPort, RecordingHandoffPort
+from bot.core.lock_store import create_lock_store
 from bot.core.processor import BotModel, MessageProcessor
 from bot.core.tracker_store import create_tracker_store
 from bot.crm.http_directory import HttpDirectory
@@ -78,7 +79,8 @@ def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = create_tracker_store(settings.tracker_store, settings.data_dir)
     return MessageProcessor(model, store, build_action_runner(settings), handoff or RecordingHandoffPort(),
-                            settings.sensitive_slots, escalation=escalation)
+                            settings.sensitive_slots, escalation=escalation,
+                            lock_store=create_lock_store(settings.lock_store, settings.lock_key_prefix))
 
 
 def configure_lockout(settings: Settings, shared_store: str | None) -> VerificationGuard:
@@ -151,6 +153,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
 
     async def close_store(_: web.Application) -> None:
         await processor.store.close()
+        await processor.lock_store.close()
         await guard.close()
 
     app.on_cleanup.append(close_store)

@@ -312,6 +312,21 @@ def cmd_call(args) -> None:
     run(args)
 
 
+def cmd_load(args) -> None:
+    """Many concurrent calls against a running gateway, signed like ``helpline call``; prints the report."""
+    import json
+
+    from helpline.security.secrets import load_secrets
+    from helpline.settings import load_settings
+    from voice_gateway.client import LineCredentials
+    from voice_gateway.load.command import run_load_command
+
+    secrets = load_secrets(load_settings(Path(args.project), _project(args).config).data_dir)
+    summary = run_load_command(args, LineCredentials(secrets.twilio_auth_token, secrets.secret_key))
+    print(json.dumps(summary, indent=2))
+    sys.exit(0 if summary["errors"] == 0 else 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     from helpline.logs import configure_logging
 
@@ -373,6 +388,12 @@ def main(argv: list[str] | None = None) -> None:
     call.add_argument("--no-transcribe", dest="transcribe", action="store_false",
                       help="do not recognise the bot's audio (Twilio/AudioSocket carry no text)")
     call.set_defaults(func=cmd_call)
+    from voice_gateway.load.command import add_load_arguments
+
+    load = commands.add_parser("load", help="N concurrent scripted calls against a running server: turn latency "
+                                            "p50/p95/p99, errors, the server's CPU and memory")
+    add_load_arguments(load)
+    load.set_defaults(func=cmd_load)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     try:
