@@ -80,17 +80,41 @@ def cmd_run(args) -> None:
     from aiohttp import web
 
     from helpline.app import build_app
+    from helpline.security.secrets import load_secrets
     from helpline.settings import load_settings
+    from helpline.workers import (
+        SingleProcessLock, StoresInUse, Supervisor, apply_worker_slot, check_shared_stores, worker_argv, worker_slot,
+    )
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     host, port = args.host or settings.host, args.port or settings.port
     _refuse_demo_users_off_loopback(settings.config, host)
+    slot = worker_slot()
+    if args.workers > 1:
+        refusal = check_shared_stores(settings)
+        if refusal:
+            sys.exit(f"error: {refusal}")
+        model = _model_for(project, settings, args.model)  # trained once, here, not by every worker
+        load_secrets(settings.data_dir)  # made once, here: every worker must sign and check with the same ones
+        print(f"Helpline is answering on http://{host}:{port} with {args.workers} workers", flush=True)
+        sys.exit(Supervisor(worker_argv(args, model), args.workers).run())
+    if slot is not None:
+        apply_worker_slot(settings, *slot)
+    elif settings.sqlite_stores():
+        try:
+            lock = SingleProcessLock(settings.data_dir, settings.sqlite_stores())
+        except StoresInUse as error:
+            sys.exit(f"error: {error}")
     model = _model_for(project, settings, args.model)
-    app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True)
-    print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
-          f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True, settings=settings,
+                    reuse_port=slot is not None)
+    if slot is None:
+        print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
+              f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
+    web.run_app(app, host=host, port=port, print=None, access_log=None, reuse_port=slot is not None)
+    if slot is None and settings.sqlite_stores():
+        lock.release()
 
 
 def _refuse_demo_users_off_loopback(config, host: str) -> None:
@@ -345,6 +369,8 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int)
     run.add_argument("--model", help="model archive to serve (default: newest matching the content)")
     run.add_argument("--watch", action="store_true", help="retrain and swap in content changes as they are saved")
+    run.add_argument("--workers", type=int, default=1,
+                     help="worker processes sharing the port (needs PostgreSQL trackers and Redis; docs/scaling.md)")
     run.set_defaults(func=cmd_run)
     commands.add_parser("shell", help="chat with the bot in the terminal").set_defaults(func=cmd_shell)
     test = commands.add_parser("test", help="run test stories end to end, or `test nlu` for intent metrics")
