@@ -8,9 +8,10 @@ together, in one dedicated thread: one model run per batch instead of one per wi
 Measured with 16 calls (BENCHMARKS.md, "Many calls"), per-window work was half of the gateway's
 CPU with one model instance (and one onnxruntime session, 200 ms to create) per call.
 
-A window whose level is below ``SILENCE_RMS`` (-60 dBFS: digital silence, or a muted line; far
-below a phone line's noise with someone on it) is not speech and skips the model; the call's
-model state then starts afresh, as at the start of a call.
+Once the model has said a call is not speaking, a window whose level is below ``SILENCE_RMS``
+(-60 dBFS: digital silence, or a muted line; far below a phone line's noise with someone on it) is
+not speech and skips the model (the model's own trailing "speech" after words end is kept); the call's
+model state is then the one the model settles in on silence, as if it had run.
 """
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ class VadModel:
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path or _model_path()), options, providers=["CPUExecutionProvider"])
         self._rate = np.array(SAMPLE_RATE, dtype=np.int64)
+        self.silence_state = self._settled_on_silence()
+
+    def _settled_on_silence(self, windows: int = 60) -> np.ndarray:
+        """The model's state after two seconds of silence: where a skipped silent window leaves a call."""
+        state = np.zeros((2, 1, 128), dtype=np.float32)
+        silence = np.zeros((1, CONTEXT_SAMPLES + WINDOW_SAMPLES), dtype=np.float32)
+        for _ in range(windows):
+            _, state = self.run(silence, state)
+        return state[:, 0, :].copy()
 
     def run(self, inputs: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``inputs`` [B, 576] (context + window), ``states`` [2, B, 128] -> speech probabilities [B], new states."""
@@ -117,9 +127,10 @@ class VoiceActivityDetector:
     def __init__(self, threshold: float, batcher: BatchedVad):
         self.threshold = threshold
         self._batcher = batcher
-        self.state = np.zeros((2, 128), dtype=np.float32)
+        self.state = batcher.model.silence_state
         self._context = np.zeros(CONTEXT_SAMPLES, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.int16)
+        self._speaking = False  # the model's last answer: until it says the speech is over, every window runs
 
     async def process(self, pcm16_16k: bytes) -> list[tuple[bool, bytes]]:
         """(speech?, the window's PCM16) for each complete window; a partial window waits for more audio."""
@@ -130,12 +141,13 @@ class VoiceActivityDetector:
         for start in range(0, whole, WINDOW_SAMPLES):
             pcm = samples[start:start + WINDOW_SAMPLES]
             window = pcm.astype(np.float32) / 32768
-            if float(np.sqrt(np.mean(window * window))) < SILENCE_RMS:
+            if not self._speaking and float(np.sqrt(np.mean(window * window))) < SILENCE_RMS:
                 speech = False
-                self.state[:] = 0.0  # the next speech starts the model afresh
+                self.state = self._batcher.model.silence_state  # as if the model had heard the silence
             else:
                 inputs = np.concatenate([self._context, window])
                 speech = await self._batcher.submit(self, inputs) >= self.threshold
+            self._speaking = speech
             self._context = window[-CONTEXT_SAMPLES:]
             windows.append((speech, pcm.tobytes()))
         return windows
