@@ -99,7 +99,7 @@ async def test_a_killed_worker_loses_only_its_calls_which_close_as_abandoned_and
             await caller.press("0", wait=False)
         queued = {c.reference: where[c.reference][1] for c in callers}
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not all(await store.get_call(i) for i in queued.values()):
+        while time.monotonic() < deadline and not all([await store.get_call(i) for i in queued.values()]):
             await asyncio.sleep(0.5)
         for call_id in queued.values():
             assert (await store.get_call(call_id)).state == "waiting"
@@ -119,7 +119,7 @@ async def test_a_killed_worker_loses_only_its_calls_which_close_as_abandoned_and
         # The killed worker's calls are closed as abandoned once its lease runs out (10 s).
         deadline = time.monotonic() + 40
         lost_ids = {queued[c.reference] for c in lost}
-        while time.monotonic() < deadline and any(await store.get_call(i) for i in lost_ids):
+        while time.monotonic() < deadline and any([await store.get_call(i) for i in lost_ids]):
             await asyncio.sleep(0.5)
         records = {r["id"]: r for r in await store.records("call")}
         assert all(records[i]["state"] == "abandoned" for i in lost_ids), records
