@@ -20,6 +20,7 @@ from bot.channels.rest import add_routes
 from bot.core.actions.custom import ChainedActionRunner, HttpActionRunner, InProcessActionRunner
 from bot.core.escalation import EscalationPolicy
 from bot.core.handoff_port import HandoffPort, RecordingHandoffPort
+from bot.core.lock_store import create_lock_store
 from bot.core.processor import BotModel, MessageProcessor
 from bot.core.tracker_store import create_tracker_store
 from bot.crm.http_directory import HttpDirectory
@@ -42,6 +43,7 @@ from helpline.editor.page import add_editor
 from helpline.security.install import install_security
 from helpline.security.secrets import load_secrets
 from helpline.settings import Settings, load_settings
+from helpline.worker_lease import WorkerLease
 from voice_gateway.auth import twilio_verifier, voice_token_verifier
 
 logger = logging.getLogger(__name__)
@@ -97,7 +99,8 @@ def build_processor(model: BotModel, settings: Settings, handoff: HandoffPort | 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = create_tracker_store(settings.tracker_store, settings.data_dir)
     return MessageProcessor(model, store, build_action_runner(settings), handoff or RecordingHandoffPort(),
-                            settings.sensitive_slots, escalation=escalation)
+                            settings.sensitive_slots, escalation=escalation,
+                            lock_store=create_lock_store(settings.lock_store, settings.lock_key_prefix))
 
 
 def configure_lockout(settings: Settings, shared_store: str | None) -> VerificationGuard:
@@ -138,9 +141,12 @@ def open_knowledge(project_root: Path, project: BotProject, settings: Settings) 
 
 
 def build_app(project_root: Path, model_path: Path | None = None, watch: bool = False,
-              agent_bridge=None, preload_voice: bool = False) -> web.Application:
+              agent_bridge=None, preload_voice: bool = False, settings: Settings | None = None,
+              reuse_port: bool = False) -> web.Application:
+    """``settings``: as loaded (and adjusted for a worker) by the caller, else read from the project;
+    ``reuse_port``: the AudioSocket listener shares its port with the other workers."""
     project = load_project(project_root)
-    settings = load_settings(project_root, project.config)
+    settings = settings or load_settings(project_root, project.config)
     configure_crm(settings)
     secrets = load_secrets(settings.data_dir)
     archive = Path(model_path or ensure_model(project, settings)).resolve()
@@ -153,7 +159,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     add_routes(app, processor)
     attach_handoff(app, handoff, processor)
     voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
-                              secrets.secret_key)
+                              secrets.secret_key, reuse_port)
     versions = model_versions(processor, settings, archive, explicit=model_path is not None,
                               shared_store=handoff.settings.store, secret_key=secrets.secret_key)
     versions.add_routes(app)
@@ -164,6 +170,8 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     verifiers = {"voice": voice_token_verifier(secrets.secret_key)}
     if voice is not None:
         verifiers["twilio"] = twilio_verifier(secrets.twilio_auth_token, lambda: voice.config.twilio.public_url)
+    if voice is not None and str(handoff.settings.store).startswith(("redis://", "rediss://")):
+        keep_lease(app, voice, WorkerLease(handoff.settings.store, handoff.acd))
     security = install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
     announce_lockouts(guard, security.audit, handoff.desk)
     if watch:
@@ -176,6 +184,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
 
     async def close_store(_: web.Application) -> None:
         await processor.store.close()
+        await processor.lock_store.close()
         await guard.close()
 
     app.on_cleanup.append(close_store)
@@ -197,6 +206,19 @@ def model_versions(processor: MessageProcessor, settings: Settings, archive: Pat
                          entry.version if entry else None)
 
 
+def keep_lease(app: web.Application, voice, lease: WorkerLease) -> None:
+    """This process's lease and live calls on the shared Redis; it closes the calls of processes that died."""
+    voice.live_calls = lease
+
+    async def run(app: web.Application):
+        task = asyncio.create_task(lease.run())
+        yield
+        task.cancel()
+        await lease.close()
+
+    app.cleanup_ctx.append(run)
+
+
 AGENT_BRIDGE = web.AppKey("agent_bridge", object)
 
 
@@ -211,7 +233,7 @@ def attach_handoff(app: web.Application, handoff: HandoffService, processor: Mes
 
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
-                      preload: bool = False, secret_key: str = ""):
+                      preload: bool = False, secret_key: str = "", reuse_port: bool = False):
     """Phone audio on the same server, where config.yml has a ``helpline: voice:`` section (``enabled: false``
     leaves it out too): a bot without one answers no calls and never loads the speech models.
 
@@ -222,4 +244,5 @@ def add_voice_gateway(app: web.Application, processor: MessageProcessor, setting
         return None
     from voice_gateway.server import add_voice_routes
 
-    return add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key)
+    return add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key,
+                            reuse_port=reuse_port)

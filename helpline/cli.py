@@ -90,17 +90,41 @@ def cmd_run(args) -> None:
     from aiohttp import web
 
     from helpline.app import build_app
+    from helpline.security.secrets import load_secrets
     from helpline.settings import load_settings
+    from helpline.workers import (
+        SingleProcessLock, StoresInUse, Supervisor, apply_worker_slot, check_shared_stores, worker_argv, worker_slot,
+    )
 
     project = _project(args)
     settings = load_settings(Path(args.project), project.config)
     host, port = args.host or settings.host, args.port or settings.port
     _refuse_demo_users_off_loopback(settings.config, host)
+    slot = worker_slot()
+    if args.workers > 1:
+        refusal = check_shared_stores(settings)
+        if refusal:
+            sys.exit(f"error: {refusal}")
+        model = _model_for(project, settings, args.model)  # trained once, here, not by every worker
+        load_secrets(settings.data_dir)  # made once, here: every worker must sign and check with the same ones
+        print(f"Helpline is answering on http://{host}:{port} with {args.workers} workers", flush=True)
+        sys.exit(Supervisor(worker_argv(args, model), args.workers).run())
+    if slot is not None:
+        apply_worker_slot(settings, *slot)
+    elif settings.sqlite_stores():
+        try:
+            lock = SingleProcessLock(settings.data_dir, settings.sqlite_stores())
+        except StoresInUse as error:
+            sys.exit(f"error: {error}")
     model = _model_for(project, settings, args.model)
-    app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True)
-    print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
-          f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    app = build_app(Path(args.project), model, watch=args.watch, preload_voice=True, settings=settings,
+                    reuse_port=slot is not None)
+    if slot is None:
+        print(f"Helpline is answering on http://{host}:{port} (health: http://{host}:{port}/health, "
+              f"chat: POST http://{host}:{port}/webhooks/rest/webhook)", flush=True)
+    web.run_app(app, host=host, port=port, print=None, access_log=None, reuse_port=slot is not None)
+    if slot is None and settings.sqlite_stores():
+        lock.release()
 
 
 def _refuse_demo_users_off_loopback(config, host: str) -> None:
@@ -325,6 +349,21 @@ def cmd_call(args) -> None:
     run(args)
 
 
+def cmd_load(args) -> None:
+    """Many concurrent calls against a running gateway, signed like ``helpline call``; prints the report."""
+    import json
+
+    from helpline.security.secrets import load_secrets
+    from helpline.settings import load_settings
+    from voice_gateway.client import LineCredentials
+    from voice_gateway.load.command import run_load_command
+
+    secrets = load_secrets(load_settings(Path(args.project), _project(args).config).data_dir)
+    summary = run_load_command(args, LineCredentials(secrets.twilio_auth_token, secrets.secret_key))
+    print(json.dumps(summary, indent=2))
+    sys.exit(0 if summary["errors"] == 0 else 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     from helpline.logs import configure_logging
 
@@ -343,6 +382,8 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--port", type=int)
     run.add_argument("--model", help="model archive to serve (default: newest matching the content)")
     run.add_argument("--watch", action="store_true", help="retrain and swap in content changes as they are saved")
+    run.add_argument("--workers", type=int, default=1,
+                     help="worker processes sharing the port (needs PostgreSQL trackers and Redis; docs/scaling.md)")
     run.set_defaults(func=cmd_run)
     commands.add_parser("shell", help="chat with the bot in the terminal").set_defaults(func=cmd_shell)
     test = commands.add_parser("test", help="run test stories end to end, or `test nlu` for intent metrics")
@@ -387,6 +428,12 @@ def main(argv: list[str] | None = None) -> None:
                       help="do not recognise the bot's audio (Twilio/AudioSocket carry no text)")
     call.set_defaults(func=cmd_call)
     add_commands(commands)
+    from voice_gateway.load.command import add_load_arguments
+
+    load = commands.add_parser("load", help="N concurrent scripted calls against a running server: turn latency "
+                                            "p50/p95/p99, errors, the server's CPU and memory")
+    add_load_arguments(load)
+    load.set_defaults(func=cmd_load)
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     try:

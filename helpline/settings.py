@@ -7,8 +7,9 @@ from pathlib import Path
 
 from bot.config import BotConfig
 from bot.crm.config import CrmConfig
-from bot.training_data.yaml_reader import TrainingDataError, read_yaml_file
+from bot.training_data.yaml_reader import TrainingDataError
 from helpline.config_schema import HelplineConfig, load_helpline_config
+from helpline.endpoints import read_endpoints
 from voice_gateway.config import VoiceConfig
 
 
@@ -25,6 +26,21 @@ class Settings:
     tracker_store: str | None  # None: SQLite in data_dir; "memory"; "postgresql://..."
     action_endpoint: str | None
     redis_prefix: str = "helpline"  # key prefix of the published model version in a shared Redis
+    lock_store: str | None = None  # None: in this process; "redis://...": shared by every process
+    lock_key_prefix: str = ""
+
+    def sqlite_stores(self) -> list[str]:
+        """The stores kept in SQLite files in data_dir, which one process at a time may serve."""
+        stores = []
+        if self.tracker_store is None or self.tracker_store.startswith("sqlite"):
+            stores.append("trackers")
+        if not str(self.handoff_store).startswith(("redis://", "rediss://", "unix://")):
+            stores.append("handoff queues")
+        return stores
+
+    @property
+    def handoff_store(self) -> str | None:
+        return os.environ.get("HELPLINE_HANDOFF_STORE", self.config.handoff.store)
 
     @property
     def models_keep(self) -> int:
@@ -58,6 +74,7 @@ def load_settings(project: Path, config: BotConfig) -> Settings:
         if not sip_port.isdigit():
             raise TrainingDataError(f"HELPLINE_SIP_PORT must be a port number, not {sip_port!r}")
         section.voice.sip.port = int(sip_port)
+    endpoints = read_endpoints(project / "endpoints.yml")
     return Settings(
         project=project,
         config=section,
@@ -65,20 +82,9 @@ def load_settings(project: Path, config: BotConfig) -> Settings:
         port=int(port) if port is not None else section.server.port,
         data_dir=project / os.environ.get("HELPLINE_DATA_DIR", section.data_dir),
         models_dir=project / os.environ.get("HELPLINE_MODELS_DIR", section.models_dir),
-        tracker_store=os.environ.get("HELPLINE_TRACKER_STORE", section.tracker_store),
-        action_endpoint=_action_endpoint(project / "endpoints.yml"),
+        tracker_store=os.environ.get("HELPLINE_TRACKER_STORE") or endpoints.tracker_store or section.tracker_store,
+        action_endpoint=endpoints.action_url,
+        lock_store=os.environ.get("HELPLINE_LOCK_STORE") or endpoints.lock_store,
+        lock_key_prefix=endpoints.lock_key_prefix,
         redis_prefix=os.environ.get("HELPLINE_REDIS_PREFIX", "helpline"),
     )
-
-
-def _action_endpoint(path: Path) -> str | None:
-    """Rasa's endpoints.yml ``action_endpoint.url``, if the project has one."""
-    if not path.exists():
-        return None
-    data = read_yaml_file(path) or {}
-    endpoint = data.get("action_endpoint") if isinstance(data, dict) else None
-    if endpoint is None:
-        return None
-    if not isinstance(endpoint, dict) or not isinstance(endpoint.get("url"), str):
-        raise TrainingDataError("action_endpoint needs a 'url'", path, getattr(endpoint, "line", None))
-    return os.path.expandvars(endpoint["url"])

@@ -255,4 +255,4 @@ async def test_turns_of_one_conversation_are_serialized(form_bot):
     await asyncio.gather(*(say(processor, "/greet", "same") for _ in range(5)))
     names = [type(e).__name__ for e in (await processor.get_tracker("same")).events]
     assert names.count("UserUttered") == 5 and names.count("SessionStarted") == 1
-    assert not processor._locks  # no lock is kept for a conversation nobody is talking in
+    assert not len(processor.lock_store._local)  # no lock is kept for a conversation nobody is talking in

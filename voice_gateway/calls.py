@@ -76,7 +76,7 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
                     session = CallSession(services, new_call_id(), frame, send, close_from_session,
                                           in_band_dtmf=getattr(serializer, "in_band_dtmf", False), protocol=protocol,
                                           transfer=transfer)
-                    services.calls[session.call_id] = session
+                    services.call_opened(session)
                     await session.start()
                 elif isinstance(frame, CallEnded):
                     ended = frame.reason
@@ -99,7 +99,7 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
             try:
                 await session.close(reason)  # live until its records are closed: the call id stays taken
             finally:
-                services.calls.pop(session.call_id, None)
+                services.call_closed(session.call_id)
         else:
             logger.info("connection ended before a call started", extra={"protocol": protocol, "reason": reason})
         await close(reason)

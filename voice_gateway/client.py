@@ -235,6 +235,7 @@ class Caller:
         self._speech_sent = asyncio.Event()
 
     async def __aenter__(self):
+        self.greeting.end_of_speech = time.monotonic()  # the greeting answers the call itself
         await self.line.open(self.reference, self.caller_number)
         self.call_id = self.line.call_id
         self._tasks = [asyncio.ensure_future(self._send_frames()), asyncio.ensure_future(self._receive())]
@@ -261,8 +262,10 @@ class Caller:
             async for kind, value in self.line.receive():
                 if kind == "audio":
                     now = time.monotonic()
-                    if self._current.first_bot_audio is None:
-                        self._current.first_bot_audio = now
+                    current = self._current
+                    # The tail of an earlier answer still arriving while the caller speaks is not this turn's.
+                    if current.first_bot_audio is None and 0 < current.end_of_speech <= now:
+                        current.first_bot_audio = now
                     self._current.bot_audio += value
                     self._last_audio = now
                 elif kind == "clear":

@@ -51,10 +51,11 @@ MAX_WS_MESSAGE = 64 * 1024  # larger messages close that call (aiohttp answers w
 
 
 def add_voice_routes(app: web.Application, processor, settings, agent_bridge: AgentBridge | None = None,
-                     preload: bool = False, secret_key: str = "") -> VoiceServices:
+                     preload: bool = False, secret_key: str = "", reuse_port: bool = False) -> VoiceServices:
     """Attach the voice gateway to the bot's app; returns the shared services (tests and benchmarks read them).
 
-    ``secret_key`` signs the voice tokens that ``/voice/token`` hands out."""
+    ``secret_key`` signs the voice tokens that ``/voice/token`` hands out; ``reuse_port``: the AudioSocket
+    listener shares its port with the other worker processes (``helpline run --workers``)."""
     config = load_voice_config(settings.voice, settings.project)
     services = VoiceServices(processor, config, agent_bridge=agent_bridge)
     app[SERVICES_KEY] = services
@@ -95,7 +96,8 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
         if config.audiosocket is not None:
             try:
                 server = await asyncio.start_server(lambda r, w: serve_audiosocket(services, r, w),
-                                                    config.audiosocket.host, config.audiosocket.port)
+                                                    config.audiosocket.host, config.audiosocket.port,
+                                                    reuse_port=reuse_port or None)
             except OSError as error:  # the HTTP API and WebSocket calls still work
                 logger.error("AudioSocket listener could not start", extra={"port": config.audiosocket.port,
                                                                             "error": str(error)})

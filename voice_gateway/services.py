@@ -9,6 +9,7 @@ from voice_gateway.agent_bridge import AgentBridge
 from voice_gateway.config import VoiceConfig
 from voice_gateway.limits import ConnectionLimits
 from voice_gateway.speech import BotVoice, fixed_response_texts
+from voice_gateway.vad import BatchedVad
 
 logger = logging.getLogger(__name__)
 
@@ -19,15 +20,28 @@ class VoiceServices:
     config: VoiceConfig
     asr: object = None  # voice_gateway.asr.ASREngine, loaded at start-up
     speech: BotVoice | None = None
+    vad: BatchedVad | None = None  # voice activity detection, batched across the calls
     agent_bridge: AgentBridge | None = None
     calls: dict = field(default_factory=dict)  # call_id -> CallSession, live calls
     connections: ConnectionLimits = field(init=False)  # open voice connections, by client address
     turn_latencies_ms: list[float] = field(default_factory=list)  # end of turn -> first bot audio frame sent
+    live_calls: object | None = None  # told of every call opened and closed (helpline.worker_lease.WorkerLease)
     loading: asyncio.Future | None = None  # load_models(), started with the app
     prewarming: asyncio.Future | None = None  # prewarm(), started once the models are loaded
 
     def __post_init__(self) -> None:
         self.connections = ConnectionLimits(self.config)
+
+    def call_opened(self, session) -> None:
+        self.calls[session.call_id] = session
+        if self.live_calls is not None:
+            self.live_calls.opened(session.call_id, {"protocol": session.protocol,
+                                                     "external_call_id": session.external_id})
+
+    def call_closed(self, call_id: str) -> None:
+        self.calls.pop(call_id, None)
+        if self.live_calls is not None:
+            self.live_calls.closed(call_id)
 
     async def ready(self) -> None:
         """Wait until the models are loaded (a call that arrives during start-up waits here)."""
@@ -44,6 +58,7 @@ class VoiceServices:
         self.asr = await loop.run_in_executor(None, create_engine, self.config.asr.engine_options())
         synthesizer = await loop.run_in_executor(None, create_synthesizer, self.config.tts.engine_options())
         self.speech = BotVoice(synthesizer)
+        self.vad = await loop.run_in_executor(None, BatchedVad)
         logger.info("voice models loaded", extra={"asr": getattr(self.asr, "name", "?"),
                                                   "tts": getattr(synthesizer, "name", "?")})
         if self.config.prewarm_responses:
@@ -56,7 +71,9 @@ class VoiceServices:
         return {"models_loaded": loaded, "asr": getattr(self.asr, "name", None),
                 "prewarmed": self.prewarming is not None and self.prewarming.done(), "live_calls": len(self.calls),
                 "open_connections": self.connections.open,
-                "turns_answered": len(self.turn_latencies_ms)}
+                "turns_answered": len(self.turn_latencies_ms),
+                "vad_windows_per_batch": round(self.vad.windows / self.vad.batches, 2) if self.vad and self.vad.batches
+                else None}
 
     async def prewarm(self, sample_rates=(8000,)) -> None:
         """Synthesize the fixed responses ahead of the first call (config ``prewarm_responses``)."""

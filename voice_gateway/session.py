@@ -32,7 +32,6 @@ from voice_gateway.turns.complete_digits import holds_all_digits
 from voice_gateway.turns.silence import SilenceTurnDetector, TurnEvent
 from voice_gateway.utterance import Utterance
 from voice_gateway.vad import SAMPLE_RATE as VAD_RATE
-from voice_gateway.vad import VoiceActivityDetector
 
 logger = logging.getLogger(__name__)
 PREROLL_WINDOWS = 10  # ~320 ms of audio before the turn start is confirmed, so the first syllable is kept
@@ -53,7 +52,7 @@ class CallSession:
         self.transfer = transfer  # blind transfer to a URI, where the transport has one (SIP)
         self.started_at = time.monotonic()
         self.upsampler = StreamResampler(self.sample_rate, VAD_RATE)
-        self.vad = VoiceActivityDetector(config.vad_threshold)
+        self.vad = services.vad.detector(config.vad_threshold)  # the process's model, batched with other calls
         self.turns = SilenceTurnDetector(config.turn_start_secs, config.end_of_turn_secs)
         self.preroll: deque[bytes] = deque(maxlen=PREROLL_WINDOWS)
         self.interruptions = strategies_from_config(config.barge_in)
@@ -134,7 +133,7 @@ class CallSession:
         if self.bridged:
             await self.services.agent_bridge.caller_audio(self.call_id, pcm16k, BRIDGE_SAMPLE_RATE)
             return
-        for speech, window in self.vad.process(pcm16k):
+        for speech, window in await self.vad.process(pcm16k):
             event = self.turns.update(speech, self.vad.window_secs)
             if self.utterance is None:
                 self.preroll.append(window)

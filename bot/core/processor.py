@@ -12,7 +12,6 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +26,7 @@ from bot.core.events import (
     UserUtteranceReverted,
 )
 from bot.core.handoff_port import HandoffPort
+from bot.core.lock_store import InMemoryLockStore
 from bot.core.nlg import NaturalLanguageGenerator
 from bot.core.policies.ensemble import PolicyEnsemble
 from bot.core.redaction import redact_turn
@@ -99,30 +99,19 @@ def parse_message(text: str, domain: Domain, interpreter: Interpreter) -> dict:
 class MessageProcessor:
     def __init__(self, model: BotModel, store: TrackerStore, runner: ActionRunner, handoff: HandoffPort,
                  sensitive_slots: set[str] | None = None, max_predictions: int = MAX_PREDICTIONS,
-                 escalation: EscalationPolicy | None = None):
+                 escalation: EscalationPolicy | None = None, lock_store=None):
         self.model = model
+        self.lock_store = lock_store or InMemoryLockStore()
         self.escalation = escalation
         self.sensitive_slots = sensitive_slots or set()
         self.store = store
         self.runner = runner
         self.handoff = handoff
         self.max_predictions = max_predictions
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
-    @asynccontextmanager
-    async def _conversation(self, sender_id: str):
-        """Serialize the turns of one conversation; forget its lock when no turn holds or awaits it."""
-        lock, users = self._locks.get(sender_id, (asyncio.Lock(), 0))
-        self._locks[sender_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[sender_id]
-            if users == 1:
-                del self._locks[sender_id]
-            else:
-                self._locks[sender_id] = (lock, users - 1)
+    def _conversation(self, sender_id: str):
+        """Serialize the turns of one conversation (across processes with a shared lock store)."""
+        return self.lock_store.lock(sender_id)
 
     def swap_model(self, model: BotModel) -> None:
         """Hot reload: the next turn uses the new model; turns in flight finish with the old one."""

@@ -37,7 +37,9 @@ def write_wav(path: Path | str, pcm16: bytes, sample_rate: int) -> None:
 
 
 class WavWriter:
-    """A mono PCM16 WAV written as audio arrives (the header is fixed up on close).
+    """A mono PCM16 WAV written as audio arrives; the header's length is brought up to date about once a
+    second of audio (and on close) rather than with every 20 ms frame, so a crash leaves a readable file
+    missing at most the last second.
 
     ``silence`` blanks audio already written: a recording learns that the caller said a card
     number only once the words are recognised, after the audio is on disk.
@@ -51,10 +53,14 @@ class WavWriter:
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(sample_rate)
+        self._header_at = 0  # samples_written when the header's length was last brought up to date
 
     def write(self, pcm16: bytes) -> None:
-        self._wav.writeframes(pcm16)
+        self._wav.writeframesraw(pcm16)
         self.samples_written += len(pcm16) // 2
+        if self.samples_written - self._header_at >= self.sample_rate:
+            self._wav.writeframes(b"")  # writes nothing; brings the header's length up to date
+            self._header_at = self.samples_written
 
     def pad_to(self, samples: int) -> None:
         """Silence up to ``samples`` (keeps two tracks of one call aligned in time)."""
