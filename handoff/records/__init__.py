@@ -1,0 +1,1 @@
+"""Call records: one per call, the history supervisors read."""
