@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from bot import observe
 from handoff.ewt import estimated_wait, recent_mean
 from handoff.model import (
     ABANDONED, AVAILABLE, CALLBACK, COMPLETED, CONNECTED, OFFLINE, ON_CALL, REJECTED, TRANSFERRED, VOICEMAIL,
@@ -198,8 +199,10 @@ class ACD:
             return False
         for other in rung:
             await self._withdraw_offer(call_id, other)
+        call = await self.store.get_call(call_id)
+        observe.timing("queue_wait", now - call.queue_entered_at, queue=call.queue, outcome=CONNECTED)
         agent = await self.store.get_agent(agent_id)
-        await self.store.set_meta(f"rota:{(await self.store.get_call(call_id)).queue}", list(rota_key(agent)))
+        await self.store.set_meta(f"rota:{call.queue}", list(rota_key(agent)))
         await self._agent_event(agent_id, "connected", call_id=call_id)
         await self.store.publish(f"call:{call_id}", {"type": "connected", "agent_id": agent_id,
                                                      "agent_name": agent.name})
@@ -321,6 +324,10 @@ class ACD:
 
         if not await self.store.update(call_id, call.agent_id, change):
             return None
+        if result[0] != COMPLETED:  # it left the queue without an agent
+            observe.timing("queue_wait", now - call.queue_entered_at, queue=call.queue, outcome=result[0])
+        if result[0] == ABANDONED:
+            observe.count("abandoned", queue=call.queue)
         for agent_id in rung:
             await self._withdraw_offer(call_id, agent_id)
         if call.agent_id and result[0] == COMPLETED:

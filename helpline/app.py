@@ -36,10 +36,13 @@ from bot.training_data.project import BotProject, load_project
 from bot.validation import ValidationReport, require_valid
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
+from helpline.crash_recovery import LocalLines, recover_on_start
 from helpline.security.audit import AuditLog
 from helpline.model_sync import version_channel
 from helpline.model_versions import ModelVersions
 from helpline.editor.page import add_editor
+from helpline.logs import access_log
+from helpline.metrics import Operations
 from helpline.security.install import install_security
 from helpline.security.secrets import load_secrets
 from helpline.settings import Settings, load_settings
@@ -163,6 +166,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     versions = model_versions(processor, settings, archive, explicit=model_path is not None,
                               shared_store=handoff.settings.store, secret_key=secrets.secret_key)
     versions.add_routes(app)
+    Operations(processor, handoff.acd, versions, voice).add_routes(app)
     app.cleanup_ctx.append(versions.following)
     reloader = ContentReloader(project_root, versions, open_knowledge(project_root, project, settings))
     app.router.add_post("/model/reload", reloader.handle)
@@ -171,8 +175,12 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     if voice is not None:
         verifiers["twilio"] = twilio_verifier(secrets.twilio_auth_token, lambda: voice.config.twilio.public_url)
     if voice is not None and str(handoff.settings.store).startswith(("redis://", "rediss://")):
-        keep_lease(app, voice, WorkerLease(handoff.settings.store, handoff.acd))
+        keep_lease(app, voice, WorkerLease(handoff.settings.store, handoff.acd, processor=processor))
+    elif voice is not None:  # one process on a local store: its left-over calls are closed on start
+        voice.live_calls = LocalLines(settings.data_dir)
+        recover_on_start(app, voice.live_calls, handoff.acd, processor)
     security = install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
+    app.middlewares.insert(0, access_log)  # outermost: refusals are logged too
     announce_lockouts(guard, security.audit, handoff.desk)
     if watch:
         async def start_watching(app: web.Application):

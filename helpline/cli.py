@@ -90,6 +90,7 @@ def cmd_run(args) -> None:
     from aiohttp import web
 
     from helpline.app import build_app
+    from helpline.metrics import prepare_multiprocess
     from helpline.security.secrets import load_secrets
     from helpline.settings import load_settings
     from helpline.workers import (
@@ -107,6 +108,7 @@ def cmd_run(args) -> None:
             sys.exit(f"error: {refusal}")
         model = _model_for(project, settings, args.model)  # trained once, here, not by every worker
         load_secrets(settings.data_dir)  # made once, here: every worker must sign and check with the same ones
+        prepare_multiprocess(settings.data_dir / "metrics")  # /metrics adds up every worker's values
         print(f"Helpline is answering on http://{host}:{port} with {args.workers} workers", flush=True)
         sys.exit(Supervisor(worker_argv(args, model), args.workers).run())
     if slot is not None:
@@ -369,7 +371,8 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="helpline", description=__doc__)
     parser.add_argument("--project", default=".", help="bot project folder (default: current folder)")
-    parser.add_argument("--log-level", default=os.environ.get("HELPLINE_LOG_LEVEL", "WARNING"))
+    parser.add_argument("--log-level", default=os.environ.get("HELPLINE_LOG_LEVEL"),
+                        help="default: INFO for `run` (a server's log), WARNING for the other commands")
     parser.add_argument("--version", action="version", version=f"helpline {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("validate", help="check the training data like `rasa data validate`").set_defaults(
@@ -435,6 +438,7 @@ def main(argv: list[str] | None = None) -> None:
     add_load_arguments(load)
     load.set_defaults(func=cmd_load)
     args = parser.parse_args(argv)
+    args.log_level = args.log_level or ("INFO" if args.command == "run" else "WARNING")
     configure_logging(args.log_level)
     try:
         args.func(args)

@@ -4,8 +4,8 @@ Every process serving calls on shared Redis holds a lease (a key with a time to 
 ``beat`` seconds) and lists its live calls under its own id. A process whose lease ran out is
 gone (killed, crashed, its box lost): the first other process to notice claims its list and closes
 each of its calls as abandoned, with the reason, in the ACD (a caller waiting in a queue is
-``abandoned``; one who was talking to an agent is completed) and in the records
-(``records:abandoned``), then forgets the list. Queued calls and callbacks of the other processes
+``abandoned``; one who was talking to an agent is completed), resumes its conversation if a handoff
+paused it, and records it (``records:abandoned``), then forgets the list. Queued calls and callbacks of the other processes
 are untouched: they live in Redis, not in the process that queued them. A restarted worker is a
 new process with a new id.
 
@@ -25,17 +25,18 @@ import time
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from helpline.crash_recovery import LOST_REASON, resume_paused
+
 logger = logging.getLogger(__name__)
 LEASE_SECS = 10.0
 BEAT_SECS = 2.0
-LOST_REASON = "the process serving the call stopped"
 
 
 class WorkerLease:
     def __init__(self, url: str, acd, prefix: str = "helpline:workers", lease_secs: float = LEASE_SECS,
-                 beat_secs: float = BEAT_SECS):
+                 beat_secs: float = BEAT_SECS, processor=None):
         self.redis = redis.from_url(url, decode_responses=True)
-        self.acd = acd
+        self.acd, self.processor = acd, processor
         self.prefix, self.lease_ms, self.beat_secs = prefix, int(lease_secs * 1000), beat_secs
         self.id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._writes: set[asyncio.Task] = set()
@@ -101,6 +102,8 @@ class WorkerLease:
         state = None
         if self.acd is not None:
             state = await self.acd.caller_left(call_id, LOST_REASON)  # None: the call never reached a queue
+        if self.processor is not None:
+            await resume_paused(self.processor, call_id)  # the handoff's pause: nothing waits on it now
         record = {"call_id": call_id, "worker": worker, "reason": LOST_REASON, "queue_state": state,
                   "closed_at": time.time(), **info}
         await self.redis.rpush(self._key("abandoned"), json.dumps(record))

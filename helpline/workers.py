@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from helpline.metrics import worker_died
+
 logger = logging.getLogger(__name__)
 LOCK_FILE = "serving.lock"
 WORKER_ENV = "HELPLINE_WORKER"  # "index/count", set by the supervisor for each worker
@@ -152,6 +154,7 @@ class Supervisor:
                                                                   "exit_code": code, "restart_in_s": pause})
             self.workers[index] = None
             self._due[index] = now + pause
+            worker_died(worker.pid)
 
     def _stop(self, signum, frame) -> None:
         self._stopping = True

@@ -15,6 +15,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot import observe
 from bot.security.conversation_ids import new_call_id
 from voice_gateway.frames import CallEnded, CallerAudio, CallStarted, OutboundFrame, ProtocolError
 from voice_gateway.limits import TokenBucket
@@ -76,6 +77,7 @@ async def run_call(services, serializer, receive: Callable[[float], Awaitable[st
                     session = CallSession(services, new_call_id(), frame, send, close_from_session,
                                           in_band_dtmf=getattr(serializer, "in_band_dtmf", False), protocol=protocol,
                                           transfer=transfer)
+                    observe.conversation_id.set(session.call_id)  # this task serves this one call
                     services.call_opened(session)
                     await session.start()
                 elif isinstance(frame, CallEnded):

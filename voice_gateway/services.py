@@ -5,6 +5,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from bot import observe
 from voice_gateway.agent_bridge import AgentBridge
 from voice_gateway.config import VoiceConfig
 from voice_gateway.limits import ConnectionLimits
@@ -34,12 +35,14 @@ class VoiceServices:
 
     def call_opened(self, session) -> None:
         self.calls[session.call_id] = session
+        observe.count("call_opened", protocol=session.protocol)
         if self.live_calls is not None:
             self.live_calls.opened(session.call_id, {"protocol": session.protocol,
                                                      "external_call_id": session.external_id})
 
     def call_closed(self, call_id: str) -> None:
-        self.calls.pop(call_id, None)
+        if self.calls.pop(call_id, None) is not None:
+            observe.count("call_closed")
         if self.live_calls is not None:
             self.live_calls.closed(call_id)
 

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot import observe
 from bot.core.events import ActionExecuted, UserUttered
 from bot.core.processor import UserMessage
 from bot.security.pii import contains_pii, mask_pii
@@ -78,6 +79,7 @@ class CallSession:
         self.hang_up_reason: str | None = None  # set when the gateway ends the call
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._recognised_at = self._answered_at = 0.0  # when the current turn's text and replies were ready
+        self._spoke_until: float | None = None  # when the caller stopped speaking (None: a keypad or silence turn)
         self._hold: asyncio.Task | None = None
         self._worker: asyncio.Task | None = None
         self.leg = GatewayCallerLeg(self)
@@ -147,10 +149,11 @@ class CallSession:
                         strategy.append_audio(window, VAD_RATE)
                     await self._check_barge_in()
             if event is TurnEvent.ENDED and self.utterance is not None:
-                self._end_utterance()
+                self._end_utterance(self.turns.silence_secs)
             elif self.utterance is not None and self._digits_complete():
+                quiet = self.turns.silence_secs_so_far
                 self.turns.reset()
-                self._end_utterance()
+                self._end_utterance(quiet)
 
     def _digits_complete(self) -> bool:
         """A digits turn ends after the normal silence once the early recognition holds every digit."""
@@ -209,7 +212,8 @@ class CallSession:
             await self.playback.stop(clear=True)
             logger.info("barge-in: caller interrupted the bot", extra=self._log())
 
-    def _end_utterance(self) -> None:
+    def _end_utterance(self, quiet_secs: float) -> None:
+        """The turn ended ``quiet_secs`` after the caller's last speech."""
         utterance, self.utterance = self.utterance, None
         ended_at = time.monotonic()
         if self.barge_in == "pending" and self.playback.playing:
@@ -221,7 +225,7 @@ class CallSession:
         self.no_input.on_input()
         heard = (self.utterance_from, self.recorder.caller_samples if self.recorder is not None else 0)
         self.inputs.put_nowait(("utterance", asyncio.ensure_future(utterance.finish()), ended_at,
-                                self.utterance_sensitive, heard))
+                                self.utterance_sensitive, heard, ended_at - quiet_secs))
 
     def _drop_utterance(self) -> None:
         if self.utterance is not None:
@@ -267,8 +271,9 @@ class CallSession:
 
     async def _handle_input(self, item: tuple) -> None:
         kind = item[0]
+        self._spoke_until = None
         if kind == "utterance":
-            _, finishing, ended_at, sensitive, heard = item
+            _, finishing, ended_at, sensitive, heard, self._spoke_until = item
             text = await finishing
             self._recognised_at = time.monotonic()
             if not text:
@@ -370,6 +375,7 @@ class CallSession:
                 latency_ms = (now - ended_at) * 1000
                 self.services.turn_latencies_ms.append(latency_ms)
                 recognised = max(ended_at, self._recognised_at)
+                self._observe_turn(now, ended_at, recognised)
                 logger.info("bot answered", extra=self._log(
                     after_end_of_turn_ms=round(latency_ms, 1), recognition_ms=round((recognised - ended_at) * 1000),
                     bot_ms=round((self._answered_at - recognised) * 1000),
@@ -380,6 +386,13 @@ class CallSession:
             return await self.playback.play(self.services.speech.speak(texts, self.sample_rate), first_frame)
         finally:
             self.bot_leg_masked = False
+
+    def _observe_turn(self, first_audio: float, ended_at: float, recognised: float) -> None:
+        observe.timing("turn", first_audio - ended_at)
+        observe.timing("tts", first_audio - self._answered_at)
+        if self._spoke_until is not None:  # a spoken turn (a keypad turn has no speech to recognise)
+            observe.timing("speech_to_audio", first_audio - self._spoke_until)
+            observe.timing("asr", recognised - ended_at)
 
     def start_hold(self) -> None:
         async def chimes():

@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
+from bot import observe
 from bot.core.events import EventFormatError, SlotSet, events_from_dicts
 from bot.core.processor import MessageProcessor, UserMessage
 from bot.security.conversation_ids import CALL_ID_PREFIX, is_call_id
@@ -79,6 +80,7 @@ async def rest_webhook(request: web.Request) -> web.Response:
                                         "characters and 'metadata' an object")
     if is_call_id(sender):
         return error(400, "BadRequest", f"sender ids starting with '{CALL_ID_PREFIX}' are the phone calls' own")
+    observe.conversation_id.set(sender)  # this request's task: its access log line names the conversation
     message = UserMessage(_text_field(body, "message"), sender, "rest", _trusted_metadata(request, metadata))
     return web.json_response(await processor_of(request).handle_message(message))
 

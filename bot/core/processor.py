@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot import observe
 from bot.core.actions import ActionContext
 from bot.core.actions.builtin import run_custom_action
 from bot.core.actions.custom import ActionRejected, ActionRunner
@@ -37,6 +38,7 @@ from bot.training_data.stories import parse_intent_trigger
 
 logger = logging.getLogger(__name__)
 MAX_PREDICTIONS = 10
+CORE_FALLBACK, NLU_FALLBACK = "action_default_fallback", "nlu_fallback"  # the fallbacks the metrics count
 
 
 class Interpreter(Protocol):
@@ -122,7 +124,8 @@ class MessageProcessor:
         if trigger is not None:
             return trigger
         interpreter = self.model.interpreter
-        return await asyncio.get_running_loop().run_in_executor(None, interpreter.parse, text)
+        with observe.timed("nlu"):
+            return await asyncio.get_running_loop().run_in_executor(None, interpreter.parse, text)
 
     async def get_tracker(self, sender_id: str) -> DialogueStateTracker:
         events = await self.store.retrieve(sender_id) or []
@@ -131,8 +134,11 @@ class MessageProcessor:
     async def handle_message(self, message: UserMessage) -> list[dict]:
         """Process one message and return the bot's messages for the channel."""
         async def turn(context: ActionContext, model: BotModel) -> None:
+            observe.count("turn", channel=message.input_channel)
             await self._start_session_if_needed(context)
             parse_data = await self.parse(message.text)
+            if (parse_data.get("intent") or {}).get("name") == NLU_FALLBACK:
+                observe.count("fallback", kind="nlu")
             tracker = context.tracker
             tracker.update(UserUttered(text=message.text, parse_data=parse_data, input_channel=message.input_channel,
                                        message_id=message.message_id, metadata=message.metadata))
@@ -143,7 +149,8 @@ class MessageProcessor:
             if reason is not None:
                 await self._hand_off(context, model, reason)
             else:
-                await self._predict_and_run(context, model.ensemble)
+                with observe.timed("dialogue"):
+                    await self._predict_and_run(context, model.ensemble)
 
         return await self._turn(message.sender_id, message.input_channel, turn, message.metadata)
 
@@ -166,7 +173,7 @@ class MessageProcessor:
 
         The events are stored redacted when the turn touched a sensitive slot (a PIN asked for or set).
         """
-        async with self._conversation(sender_id):
+        async with self._conversation(sender_id), observe.in_conversation(sender_id):
             model = self.model  # a hot reload during the turn takes effect on the next one
             tracker = await self.get_tracker(sender_id)
             known = len(tracker.events)
@@ -184,6 +191,7 @@ class MessageProcessor:
         A form the bot was filling ends here: a person takes over.
         """
         logger.info("escalation triggered", extra={"sender_id": context.tracker.sender_id, "reason": reason})
+        observe.count("escalation", reason=reason)
         if context.tracker.active_loop_name:
             await self._run_action(context, "action_deactivate_loop", "escalation", 1.0)
         context.tracker.update(SlotSet(name=HANDOFF_REASON_SLOT, value=reason))
@@ -247,6 +255,8 @@ class MessageProcessor:
         for event in events:
             tracker.update(event)
         logger.info("action executed", extra={"sender_id": tracker.sender_id, "action": name, "policy": policy})
+        if name == CORE_FALLBACK:
+            observe.count("fallback", kind="core")
         if tracker.paused or any(isinstance(e, Restarted) for e in events) or _forgot_user_turn(events):
             # The turn is over (an agent has the call, the caller must rephrase, or the conversation starts
             # afresh): listen.

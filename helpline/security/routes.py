@@ -50,6 +50,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     # Rasa's HTTP API: only the REST channel is open, as in Rasa with --auth-token set.
     ("POST", "/webhooks/rest/webhook"): PUBLIC,
     ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,  # names the parts not ready, nothing else
+    ("GET", "/metrics"): allow(SUPERVISOR),
     ("GET", "/status"): allow(EDITOR, SUPERVISOR),
     ("POST", "/model/parse"): allow(EDITOR),
     ("PUT", "/model"): allow(EDITOR),

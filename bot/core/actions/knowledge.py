@@ -14,6 +14,7 @@ import asyncio
 import logging
 
 import bot.knowledge
+from bot import observe
 from bot.core.actions import ActionContext, bot_event
 from bot.core.events import Event, FollowupAction, SlotSet
 from bot.knowledge.config import KnowledgeConfig
@@ -42,6 +43,7 @@ class ActionKnowledge:
         logger.info("knowledge decision", extra={
             "sender_id": tracker.sender_id, "outcome": decision.outcome, "score": round(decision.score, 3),
             "articles": [h.article.id for h in decision.hits]})
+        observe.count("knowledge", outcome=decision.outcome)
         return self._events(context, decision, config, message.intent_name if message else None)
 
     def _events(self, context: ActionContext, decision: Decision, config: KnowledgeConfig,
