@@ -7,8 +7,8 @@ them into Prometheus metrics), so none of those packages knows about the metrics
 ``conversation_id`` is the call or conversation a piece of work belongs to. It is set where a call
 or a message comes in and read by the log formatter, so every log line of a turn, the bot's NLU,
 dialogue and action lines included, carries the id without passing it along by hand. asyncio copies
-context variables into the tasks a turn starts (and ``run_in_executor`` does not, which is why the
-bot sets it inside its turn, on the loop).
+context variables into the tasks a turn starts and ``asyncio.to_thread`` into its thread
+(``run_in_executor`` does not: work whose log lines matter goes through ``to_thread``).
 """
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("sentence_transformers", "transformers", "urllib3", "httpx"):
+    for noisy in ("aiohttp.access", "sentence_transformers", "transformers", "urllib3", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.Formatter.converter = time.gmtime
 

@@ -19,3 +19,42 @@ def test_log_records_are_json_with_extra_fields_and_masked_secrets():
 def test_scrub_leaves_ordinary_values_alone():
     assert scrub({"date_of_birth": None, "text": "order 472918", "n": 3}) == {
         "date_of_birth": None, "text": "order 472918", "n": 3}
+
+
+async def test_a_rest_turn_logs_info_lines_from_the_bot_with_the_conversation_id(demo_archive, tmp_path, monkeypatch):
+    """The server's log at its default level: the bot's own lines and the access line name the conversation."""
+    import io
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from helpline.app import build_app
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    saved_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)  # what `helpline run` logs by default
+    try:
+        async with TestClient(TestServer(build_app(ROOT, demo_archive))) as client:
+            response = await client.post("/webhooks/rest/webhook",
+                                         json={"sender": "log-caller-1", "message": "my card is 4111 1111 1111 1111"})
+            assert response.status == 200
+            await client.get("/health")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    turn = [line for line in lines if line.get("conversation_id") == "log-caller-1"]
+    bot_lines = {line["event"] for line in turn if line["logger"].startswith("bot.") and line["level"] == "info"}
+    assert "action executed" in bot_lines, bot_lines
+    access = [line for line in lines if line["logger"] == "helpline.access"]
+    webhook = next(line for line in access if line["path"] == "/webhooks/rest/webhook")
+    assert (webhook["status"], webhook["method"], webhook["conversation_id"]) == (200, "POST", "log-caller-1")
+    health = next(line for line in access if line["path"] == "/health")
+    assert health["conversation_id"] is None  # another request's id never leaks into this one
+    assert "4111" not in json.dumps([{k: v for k, v in line.items() if k not in ("ts", "ms")} for line in lines])

@@ -125,7 +125,7 @@ class MessageProcessor:
             return trigger
         interpreter = self.model.interpreter
         with observe.timed("nlu"):
-            return await asyncio.get_running_loop().run_in_executor(None, interpreter.parse, text)
+            return await asyncio.to_thread(interpreter.parse, text)  # to_thread: its log lines keep the conversation id
 
     async def get_tracker(self, sender_id: str) -> DialogueStateTracker:
         events = await self.store.retrieve(sender_id) or []
@@ -173,17 +173,18 @@ class MessageProcessor:
 
         The events are stored redacted when the turn touched a sensitive slot (a PIN asked for or set).
         """
-        async with self._conversation(sender_id), observe.in_conversation(sender_id):
-            model = self.model  # a hot reload during the turn takes effect on the next one
-            tracker = await self.get_tracker(sender_id)
-            known = len(tracker.events)
-            requested_slot = tracker.requested_slot
-            context = ActionContext(tracker, model.domain, NaturalLanguageGenerator(model.domain), self.runner,
-                                    self.handoff, channel, metadata or {})
-            await run(context, model)
-            new_events = tracker.events[known:]
-            await self.store.append(sender_id, redact_turn(new_events, self.sensitive_slots, requested_slot))
-            return [_channel_message(e, sender_id) for e in new_events if isinstance(e, BotUttered)]
+        with observe.in_conversation(sender_id):
+            async with self._conversation(sender_id):
+                model = self.model  # a hot reload during the turn takes effect on the next one
+                tracker = await self.get_tracker(sender_id)
+                known = len(tracker.events)
+                requested_slot = tracker.requested_slot
+                context = ActionContext(tracker, model.domain, NaturalLanguageGenerator(model.domain), self.runner,
+                                        self.handoff, channel, metadata or {})
+                await run(context, model)
+                new_events = tracker.events[known:]
+                await self.store.append(sender_id, redact_turn(new_events, self.sensitive_slots, requested_slot))
+                return [_channel_message(e, sender_id) for e in new_events if isinstance(e, BotUttered)]
 
     async def _hand_off(self, context: ActionContext, model: BotModel, reason: str) -> None:
         """Run ``action_handoff`` for ``reason``, which the summary and the metrics name; the turn is then over.

@@ -38,7 +38,7 @@ class ActionKnowledge:
         text = (message.text or "") if message else ""
         base = bot.knowledge.current()
         config = base.config if base else KnowledgeConfig()
-        hits = await asyncio.get_running_loop().run_in_executor(None, base.search, text) if base else []
+        hits = await asyncio.to_thread(base.search, text) if base else []  # to_thread: keeps the log context
         decision = _follow_up_choice(text, hits, tracker.slots, base) or decide(hits, config)
         logger.info("knowledge decision", extra={
             "sender_id": tracker.sender_id, "outcome": decision.outcome, "score": round(decision.score, 3),
