@@ -92,6 +92,15 @@ def worker_died(pid: int) -> None:
         multiprocess.mark_process_dead(pid)
 
 
+def exposition() -> bytes:
+    """The text Prometheus scrapes: this process's registry, or every worker's values added up."""
+    registry = REGISTRY
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)
+
+
 # ---- the routes -----------------------------------------------------------------------------------------
 class Operations:
     """``/metrics`` and ``/ready`` for one server: its bot, ACD, model versions and voice services."""
@@ -107,12 +116,7 @@ class Operations:
 
     async def metrics(self, request: web.Request) -> web.Response:
         await self._read_stores()
-        registry = REGISTRY
-        if os.environ.get(MULTIPROC_ENV):
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
-        body = generate_latest(registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def _read_stores(self) -> None:
         try:
