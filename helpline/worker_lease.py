@@ -22,9 +22,9 @@ import secrets
 import socket
 import time
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from bot.redis_client import connect
 from helpline.crash_recovery import LOST_REASON, resume_paused
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ BEAT_SECS = 2.0
 class WorkerLease:
     def __init__(self, url: str, acd, prefix: str = "helpline:workers", lease_secs: float = LEASE_SECS,
                  beat_secs: float = BEAT_SECS, processor=None):
-        self.redis = redis.from_url(url, decode_responses=True)
+        self.redis = connect(url, decode_responses=True)
         self.acd, self.processor = acd, processor
         self.prefix, self.lease_ms, self.beat_secs = prefix, int(lease_secs * 1000), beat_secs
         self.id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
