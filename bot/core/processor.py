@@ -192,7 +192,6 @@ class MessageProcessor:
         A form the bot was filling ends here: a person takes over.
         """
         logger.info("escalation triggered", extra={"sender_id": context.tracker.sender_id, "reason": reason})
-        observe.count("escalation", reason=reason)
         if context.tracker.active_loop_name:
             await self._run_action(context, "action_deactivate_loop", "escalation", 1.0)
         context.tracker.update(SlotSet(name=HANDOFF_REASON_SLOT, value=reason))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import observe
 from bot.core.actions import ActionContext, bot_event
 from bot.core.actions.custom import ActionFailed, ActionRejected
 from bot.core.events import (
@@ -156,6 +157,7 @@ class ActionHandoff:
         tracker = context.tracker
         reason = str(tracker.slots.get(HANDOFF_REASON_SLOT) or "caller_request")
         events: list[Event] = [*context.utter("utter_handoff"), SlotSet(name=HANDOFF_REASON_SLOT, value=reason)]
+        observe.count("escalation", reason=reason)
         outcome = await context.handoff.request_handoff(HandoffRequest(tracker.sender_id, reason, tracker.current_state()))
         if outcome.message:
             events.append(bot_event({"text": outcome.message}))
