@@ -74,3 +74,14 @@ async def test_a_conversation_counts_its_turns_stages_knowledge_and_its_escalati
     status = await (await client.get("/status")).json()
     served = [labels for (name, labels), v in after.items() if name == "helpline_model_info" and v == 1]
     assert any(dict(labels)["fingerprint"] == status["fingerprint"] for labels in served), served
+
+
+async def test_ready_names_the_parts_that_are_not_ready(client):
+    from bot.channels.rest import PROCESSOR_KEY
+
+    not_ready = await (await client.get("/ready")).json()
+    assert not_ready == {"status": "not ready", "not_ready": ["voice models"]}  # this app never loads them
+    client.server.app[PROCESSOR_KEY].handoff.acd.store._db.close()  # the handoff store stops answering
+    response = await client.get("/ready")
+    assert response.status == 503
+    assert (await response.json())["not_ready"] == ["voice models", "handoff store"]
