@@ -12,11 +12,13 @@ context variables into the tasks a turn starts and ``asyncio.to_thread`` into it
 """
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator, Protocol
 
+logger = logging.getLogger(__name__)
 conversation_id: ContextVar[str | None] = ContextVar("conversation_id", default=None)
 
 
@@ -37,20 +39,27 @@ class _Nobody:
 _observer: Observer = _Nobody()
 
 
-def install(observer: Observer | None) -> None:
-    """The process's observer (None: report to nobody)."""
+def install(observer: Observer | None) -> Observer:
+    """The process's observer (None: report to nobody); returns the one it replaces."""
     global _observer
-    _observer = observer or _Nobody()
+    previous, _observer = _observer, observer or _Nobody()
+    return previous
 
 
 def timing(stage: str, seconds: float, **labels: str) -> None:
     """``stage`` took ``seconds``: ``nlu``, ``dialogue``, ``asr``, ``tts``, ``turn``, ``speech_to_audio``..."""
-    _observer.timing(stage, seconds, **labels)
+    try:
+        _observer.timing(stage, seconds, **labels)
+    except Exception:  # a metric never ends a call
+        logger.exception("timing not recorded", extra={"stage": stage})
 
 
 def count(event: str, **labels: str) -> None:
     """Something happened once: ``fallback``, ``knowledge`` (outcome=...), ``escalation`` (reason=...)..."""
-    _observer.count(event, **labels)
+    try:
+        _observer.count(event, **labels)
+    except Exception:  # a metric never ends a call
+        logger.exception("count not recorded", extra={"event": event})
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 import json
 import logging
 
+from bot import observe
 from helpline.logs import JsonFormatter, scrub
 
 
@@ -58,3 +59,29 @@ async def test_a_rest_turn_logs_info_lines_from_the_bot_with_the_conversation_id
     health = next(line for line in access if line["path"] == "/health")
     assert health["conversation_id"] is None  # another request's id never leaks into this one
     assert "4111" not in json.dumps([{k: v for k, v in line.items() if k not in ("ts", "ms")} for line in lines])
+
+
+def test_lines_written_for_a_conversation_carry_its_id_and_others_do_not():
+    record = logging.LogRecord("bot.core.processor", logging.INFO, __file__, 1, "action executed", None, None)
+    with observe.in_conversation("caller-9"):
+        inside = json.loads(JsonFormatter().format(record))
+    assert inside["conversation_id"] == "caller-9"
+    assert json.loads(JsonFormatter().format(record))["conversation_id"] is None
+
+
+def test_a_failing_metric_is_logged_and_never_breaks_the_turn(caplog):
+    class Broken:
+        def timing(self, stage, seconds, **labels):
+            raise ValueError("no such histogram")
+
+        def count(self, event, **labels):
+            raise ValueError("no such counter")
+
+    previous = observe.install(Broken())
+    try:
+        observe.count("turn", channel="voice")
+        with observe.timed("nlu"):
+            pass
+    finally:
+        observe.install(previous)
+    assert "count not recorded" in caplog.text and "timing not recorded" in caplog.text
