@@ -1,0 +1,140 @@
+"""Live monitoring across gateway processes on one Redis: the caller's leg, the agent's desk and the
+supervisor's line each in a different process, every party sending its own tone.
+
+What each party receives is measured by frequency (tests/tones.py): listen gives the supervisor the
+caller and the agent; whisper adds the supervisor to what the agent hears, never to the caller; barge
+adds them to both. The agent's desk is told who is on the call, and the audit log has every change.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.security.passwords import hash_password
+from handoff.model import QueuedCall
+from handoff.service import build_handoff
+from handoff.store.redis_store import RedisStore
+from helpline.config_schema import HelplineConfig
+from helpline.security.install import install_security
+from tests import needs
+from tests.auth_support import sign_in
+from tests.handoff_support import RATE, RecordedCallerLeg
+from tests.test_handoff_flow import login, next_event
+from tests.tones import AGENT_HZ, CALLER_HZ, SUPERVISOR_HZ, heard, tone
+
+PASSWORD = hash_password("northwind")
+CONFIG = HelplineConfig.model_validate({
+    "auth": {"users": [{"id": "sam", "name": "Sam Rivera", "roles": ["supervisor"], "password_hash": PASSWORD}]},
+    "handoff": {"queues": [{"name": "general", "strategy": "ring-all"}],
+                "agents": [{"id": "alice", "password_hash": PASSWORD, "skills": {"general": 5}}]}})
+FRAME = RATE // 50 * 2  # 20 ms
+
+
+class Ears:
+    """Everything a WebSocket party receives: audio bytes and JSON events, in order."""
+
+    def __init__(self, socket):
+        self.socket, self.audio, self.events = socket, bytearray(), []
+        self.task = asyncio.create_task(self._listen())
+
+    async def _listen(self):
+        async for message in self.socket:
+            if message.type == WSMsgType.BINARY:
+                self.audio.extend(message.data)
+            elif message.type == WSMsgType.TEXT:
+                self.events.append(json.loads(message.data))
+
+    async def event(self, kind: str, timeout: float = 10.0, **match) -> dict:
+        async def find():
+            while True:
+                for event in self.events:
+                    if event["type"] == kind and all(event.get(k) == v for k, v in match.items()):
+                        self.events.remove(event)
+                        return event
+                await asyncio.sleep(0.02)
+        return await asyncio.wait_for(find(), timeout)
+
+
+async def talk(bridge, call_id: str, desk, supervisor, seconds: float = 0.6) -> None:
+    """All three parties send their tone at once, 20 ms frames in real time, then the bus drains."""
+    caller, agent, boss = (tone(hz, seconds, RATE) for hz in (CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ))
+    for start in range(0, len(caller), FRAME):
+        await bridge.caller_audio(call_id, caller[start:start + FRAME], RATE)
+        await desk.send_bytes(agent[start:start + FRAME])
+        await supervisor.send_bytes(boss[start:start + FRAME])
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.5)
+
+
+@pytest.fixture
+async def three_processes(tmp_path):
+    needs.redis()
+    prefix = f"test:monitor:{uuid.uuid4().hex[:8]}"
+    services, clients, audits = [], [], []
+    for name in ("leg", "desk", "supervisor"):
+        service = build_handoff(CONFIG.handoff, tmp_path / name, set(),
+                                store=RedisStore("redis://127.0.0.1:6379/15", prefix))
+        app = web.Application()
+        service.attach(app)
+        security = install_security(app, CONFIG, tmp_path / name, None, {})
+        service.supervisor_line.audit = security.audit.record
+        audits.append(tmp_path / name / "audit.log")
+        services.append(service)
+        clients.append(TestClient(TestServer(app)))
+    try:
+        async with clients[0], clients[1], clients[2]:
+            yield services, clients, audits
+    finally:
+        await RedisStore("redis://127.0.0.1:6379/15", prefix).clear()
+
+
+async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_processes):
+    (leg_side, _, _), (_, desk_client, boss_client), audits = three_processes
+    desk = await login(desk_client, "alice")
+    await desk.send_json({"type": "state", "state": "available"})
+    await next_event(desk, "ack")
+    await leg_side.acd.enqueue(QueuedCall("m1", "general", "general", "caller_request"))
+    leg = RecordedCallerLeg("m1")
+    await leg_side.bridge.caller_joined(leg)
+    await next_event(desk, "offer")
+    await desk.send_json({"type": "accept", "call_id": "m1"})
+    await next_event(desk, "call")
+    await leg.wait_for(lambda: "m1" in leg_side.bridge.agent_of)
+    agent = Ears(desk)
+
+    await sign_in(boss_client, "sam")
+    supervisor_socket = await boss_client.ws_connect("/supervisor/ws")
+    supervisor = Ears(supervisor_socket)
+    results = {}
+    for mode in ("listen", "whisper", "barge"):
+        await supervisor_socket.send_json({"type": "monitor", "call_id": "m1", "mode": mode})
+        await supervisor.event("monitoring", mode=mode)
+        shown = await agent.event("supervisor", mode=mode)
+        assert (shown["name"], shown["call_id"]) == ("Sam Rivera", "m1")
+        marks = len(agent.audio), len(leg.agent_audio), len(supervisor.audio)
+        await talk(leg_side.bridge, "m1", desk, supervisor_socket)
+        results[mode] = {"agent": heard(bytes(agent.audio[marks[0]:]), RATE),
+                         "caller": heard(bytes(leg.agent_audio[marks[1]:]), RATE),
+                         "supervisor": heard(bytes(supervisor.audio[marks[2]:]), RATE)}
+
+    everyone_but_supervisor = {"agent": {CALLER_HZ}, "caller": {AGENT_HZ}, "supervisor": {CALLER_HZ, AGENT_HZ}}
+    assert results["listen"] == everyone_but_supervisor
+    assert results["whisper"] == {**everyone_but_supervisor, "agent": {CALLER_HZ, SUPERVISOR_HZ}}
+    assert results["barge"] == {"agent": {CALLER_HZ, SUPERVISOR_HZ}, "caller": {AGENT_HZ, SUPERVISOR_HZ},
+                                "supervisor": {CALLER_HZ, AGENT_HZ}}
+
+    await supervisor_socket.send_json({"type": "stop"})
+    assert (await agent.event("supervisor", mode=None))["supervisor"] == "sam"
+    lines = [json.loads(line) for line in audits[2].read_text().splitlines()]
+    trail = [(e["action"], e.get("mode")) for e in lines if e["action"].startswith("monitor_")]
+    assert trail == [("monitor_join", "listen"), ("monitor_mode", "whisper"), ("monitor_mode", "barge"),
+                     ("monitor_leave", None)]
+    assert all(e["who"] == "sam" and e["call_id"] == "m1" and e["agent"] == "alice"
+               for e in lines if e["action"].startswith("monitor_"))
+    await supervisor_socket.close()
+    await desk.close()
