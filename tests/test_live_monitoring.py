@@ -12,7 +12,7 @@ import json
 import uuid
 
 import pytest
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.security.passwords import hash_password
@@ -23,7 +23,7 @@ from helpline.config_schema import HelplineConfig
 from helpline.security.install import install_security
 from tests import needs
 from tests.auth_support import sign_in
-from tests.handoff_support import RATE, RecordedCallerLeg
+from tests.handoff_support import RATE, Ears, RecordedCallerLeg
 from tests.test_handoff_flow import login, next_event
 from tests.tones import AGENT_HZ, CALLER_HZ, SUPERVISOR_HZ, heard, tone
 
@@ -33,31 +33,6 @@ CONFIG = HelplineConfig.model_validate({
     "handoff": {"queues": [{"name": "general", "strategy": "ring-all"}],
                 "agents": [{"id": "alice", "password_hash": PASSWORD, "skills": {"general": 5}}]}})
 FRAME = RATE // 50 * 2  # 20 ms
-
-
-class Ears:
-    """Everything a WebSocket party receives: audio bytes and JSON events, in order."""
-
-    def __init__(self, socket):
-        self.socket, self.audio, self.events = socket, bytearray(), []
-        self.task = asyncio.create_task(self._listen())
-
-    async def _listen(self):
-        async for message in self.socket:
-            if message.type == WSMsgType.BINARY:
-                self.audio.extend(message.data)
-            elif message.type == WSMsgType.TEXT:
-                self.events.append(json.loads(message.data))
-
-    async def event(self, kind: str, timeout: float = 10.0, **match) -> dict:
-        async def find():
-            while True:
-                for event in self.events:
-                    if event["type"] == kind and all(event.get(k) == v for k, v in match.items()):
-                        self.events.remove(event)
-                        return event
-                await asyncio.sleep(0.02)
-        return await asyncio.wait_for(find(), timeout)
 
 
 async def talk(bridge, call_id: str, desk, supervisor, seconds: float = 0.6) -> None:
