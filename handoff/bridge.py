@@ -216,6 +216,7 @@ class ACDAgentBridge:
         ready = asyncio.Event()
         self._mic_relays[leg.call_id] = asyncio.create_task(self._relay_agent_mic(leg, agent_id, ready))
         await ready.wait()
+        await self.monitor.connected(leg.call_id)
 
     async def _disconnect_agent(self, call_id: str) -> None:
         self.agent_of.pop(call_id, None)

@@ -8,8 +8,8 @@ caller's audio and the agent's microphone pass through it whichever process serv
 - barge: as whisper, and the supervisor's voice is also mixed into what the caller hears.
 
 The supervisor's socket may be served by any process: its microphone arrives over the store's bus
-(``monitor-mic:<call>``) and what it hears leaves the same way (``monitor-audio:<call>``, audio frames
-and ``monitoring`` / ``monitor_ended`` notices), so this works across gateway processes on Redis.
+(``monitor-mic:<call>``) and what it hears leaves the same way (``monitor-audio:<call>``: audio frames
+and ``monitoring``, ``monitor_ended``, ``leg_ready`` notices), so this works across processes on Redis.
 One supervisor monitors a call at a time; a second one takes over from the first.
 """
 from __future__ import annotations
@@ -72,6 +72,11 @@ class CallMonitor:
             watch.to_caller.clear()
         await self.store.publish(audio_topic(call_id), {"type": "monitoring", "call_id": call_id,
                                                         "supervisor": supervisor, "mode": mode})
+
+    async def connected(self, call_id: str) -> None:
+        """The call's agent is connected here: a supervisor who asked before this process followed the
+        call (the caller's leg joins once the bot's last words are played) asks again on this notice."""
+        await self.store.publish(audio_topic(call_id), {"type": "leg_ready", "call_id": call_id})
 
     async def stop(self, call_id: str, reason: str) -> None:
         watch = self.watches.pop(call_id, None)

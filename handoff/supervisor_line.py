@@ -154,6 +154,10 @@ class _Session:
                 ready.set()
                 while not self.socket.closed:
                     frame = await frames.get()
+                    if frame.get("type") == "leg_ready" and self.watching is not None \
+                            and self.watching.call_id == call_id:  # the caller's side missed the request
+                        await self._announce(self.watching, self.watching.mode)
+                        continue
                     if "pcm16" not in frame:
                         if frame.get("supervisor") == self.supervisor:
                             await self.socket.send_json(frame)

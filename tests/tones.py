@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 AMPLITUDE = 6000
-CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ = 500, 1100, 1900
+CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ = 780, 1420, 2580  # no mixing product of two within 100 Hz of the third
 
 
 def tone(frequency: float, seconds: float, rate: int, amplitude: float = AMPLITUDE) -> bytes:
