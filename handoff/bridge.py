@@ -243,8 +243,8 @@ class ACDAgentBridge:
                 while True:
                     frame = await frames.get()
                     if frame.get("call_id") in (leg.call_id, None):
-                        pcm16, sample_rate = decode_audio(frame)
-                        await self._to_leg(leg.call_id, *await self.monitor.agent_frame(leg.call_id, pcm16, sample_rate))
+                        heard = await self.monitor.agent_frame(leg.call_id, *decode_audio(frame))
+                        await self._to_leg(leg.call_id, *heard)
         finally:
             ready.set()
 

@@ -11,11 +11,13 @@ import asyncio
 import json
 import uuid
 
+import numpy as np
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.security.passwords import hash_password
+from handoff.mixer import Mixer
 from handoff.model import QueuedCall
 from handoff.service import build_handoff
 from handoff.store.redis_store import RedisStore
@@ -113,3 +115,43 @@ async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_pr
                for e in lines if e["action"].startswith("monitor_"))
     await supervisor_socket.close()
     await desk.close()
+
+
+async def test_a_supervisor_who_asked_before_the_callers_leg_joined_is_on_the_call_once_it_does(three_processes):
+    """The agent accepts while the bot's last words still play (no leg yet): the request is not lost."""
+    (leg_side, _, _), (_, desk_client, boss_client), _ = three_processes
+    desk = await login(desk_client, "alice")
+    await desk.send_json({"type": "state", "state": "available"})
+    await next_event(desk, "ack")
+    await leg_side.acd.enqueue(QueuedCall("m2", "general", "general", "caller_request"))
+    await next_event(desk, "offer")
+    await desk.send_json({"type": "accept", "call_id": "m2"})
+    await next_event(desk, "call")
+    await sign_in(boss_client, "sam")
+    line = await boss_client.ws_connect("/supervisor/ws")
+    supervisor = Ears(line)
+    await line.send_json({"type": "monitor", "call_id": "m2", "mode": "whisper"})
+    await asyncio.sleep(0.3)
+    assert not supervisor.events  # nobody holds the caller's leg yet
+
+    leg = RecordedCallerLeg("m2")
+    await leg_side.bridge.caller_joined(leg)
+    assert (await supervisor.event("monitoring"))["mode"] == "whisper"
+    await leg_side.bridge.caller_left("m2", "caller hung up")
+    assert (await supervisor.event("monitor_ended"))["reason"] == "the call left the agent"
+    await line.close()
+    await desk.close()
+
+
+def test_side_audio_is_mixed_into_the_main_stream_and_never_waits_longer_than_max_lag():
+    mixer = Mixer(max_lag=0.1)
+    side = tone(SUPERVISOR_HZ, 0.3, RATE)
+    overdue = mixer.add_side(side, RATE)
+    assert overdue == side[:len(side) - RATE // 10 * 2]  # the oldest 0.2 s leaves alone, in order
+    main = tone(CALLER_HZ, 0.02, RATE)
+    mixed = np.frombuffer(mixer.mix(main, RATE), dtype="<i2").astype(int)
+    expected = np.frombuffer(main, dtype="<i2").astype(int) + np.frombuffer(side[len(overdue):][:len(main)], "<i2")
+    assert np.array_equal(mixed, expected)
+    rest = side[len(overdue) + len(main):]  # 80 ms still waiting
+    assert mixer.mix(bytes(RATE * 2), RATE)[:len(rest)] == rest
+    assert mixer.mix(main, RATE) == main  # nothing pending: the main frame passes unchanged
