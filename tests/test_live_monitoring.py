@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import uuid
 
 import numpy as np
@@ -25,6 +26,7 @@ from helpline.config_schema import HelplineConfig
 from helpline.security.install import install_security
 from tests import needs
 from tests.auth_support import sign_in
+from tests.conftest import ROOT
 from tests.handoff_support import RATE, Ears, RecordedCallerLeg
 from tests.test_handoff_flow import login, next_event
 from tests.tones import AGENT_HZ, CALLER_HZ, SUPERVISOR_HZ, heard, tone
@@ -38,10 +40,12 @@ FRAME = RATE // 50 * 2  # 20 ms
 
 
 async def talk(bridge, call_id: str, desk, supervisor, seconds: float = 0.6) -> None:
-    """All three parties send their tone at once, 20 ms frames in real time, then the bus drains."""
+    """All three parties send their tone at once, 20 ms frames in real time, then the bus drains.
+    ``bridge`` None: the caller's leg is in another process and speaks on its own."""
     caller, agent, boss = (tone(hz, seconds, RATE) for hz in (CALLER_HZ, AGENT_HZ, SUPERVISOR_HZ))
     for start in range(0, len(caller), FRAME):
-        await bridge.caller_audio(call_id, caller[start:start + FRAME], RATE)
+        if bridge is not None:
+            await bridge.caller_audio(call_id, caller[start:start + FRAME], RATE)
         await desk.send_bytes(agent[start:start + FRAME])
         await supervisor.send_bytes(boss[start:start + FRAME])
         await asyncio.sleep(0.02)
@@ -65,13 +69,13 @@ async def three_processes(tmp_path):
         clients.append(TestClient(TestServer(app)))
     try:
         async with clients[0], clients[1], clients[2]:
-            yield services, clients, audits
+            yield services, clients, audits, prefix
     finally:
         await RedisStore("redis://127.0.0.1:6379/15", prefix).clear()
 
 
 async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_processes):
-    (leg_side, _, _), (_, desk_client, boss_client), audits = three_processes
+    (leg_side, _, _), (_, desk_client, boss_client), audits, _ = three_processes
     desk = await login(desk_client, "alice")
     await desk.send_json({"type": "state", "state": "available"})
     await next_event(desk, "ack")
@@ -119,7 +123,7 @@ async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_pr
 
 async def test_a_supervisor_who_asked_before_the_callers_leg_joined_is_on_the_call_once_it_does(three_processes):
     """The agent accepts while the bot's last words still play (no leg yet): the request is not lost."""
-    (leg_side, _, _), (_, desk_client, boss_client), _ = three_processes
+    (leg_side, _, _), (_, desk_client, boss_client), _, _ = three_processes
     desk = await login(desk_client, "alice")
     await desk.send_json({"type": "state", "state": "available"})
     await next_event(desk, "ack")
@@ -139,6 +143,59 @@ async def test_a_supervisor_who_asked_before_the_callers_leg_joined_is_on_the_ca
     assert (await supervisor.event("monitoring"))["mode"] == "whisper"
     await leg_side.bridge.caller_left("m2", "caller hung up")
     assert (await supervisor.event("monitor_ended"))["reason"] == "the call left the agent"
+    await line.close()
+    await desk.close()
+
+
+async def test_the_callers_leg_in_another_os_process(three_processes, tmp_path):
+    """The caller's leg lives in a separate Python process (a second gateway): same parties, same rules."""
+    (_, _, _), (_, desk_client, boss_client), _, prefix = three_processes
+    desk = await login(desk_client, "alice")
+    await desk.send_json({"type": "state", "state": "available"})
+    await next_event(desk, "ack")
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.monitor_leg_worker", "redis://127.0.0.1:6379/15", prefix, str(tmp_path),
+        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+
+    async def ask(command: str) -> dict | None:
+        worker.stdin.write(f"{command}\n".encode())
+        await worker.stdin.drain()
+        return json.loads(await asyncio.wait_for(worker.stdout.readline(), 10)) if command == "mark" else None
+
+    try:
+        assert json.loads(await asyncio.wait_for(worker.stdout.readline(), 60)) == {"joined": "p1"}
+        await next_event(desk, "offer")
+        await desk.send_json({"type": "accept", "call_id": "p1"})
+        await next_event(desk, "call")
+        agent = Ears(desk)
+        await sign_in(boss_client, "sam")
+        line = await boss_client.ws_connect("/supervisor/ws")
+        supervisor = Ears(line)
+        marks, results = [], {}
+        for mode in ("listen", "whisper", "barge"):
+            await line.send_json({"type": "monitor", "call_id": "p1", "mode": mode})
+            await supervisor.event("monitoring", mode=mode)
+            await agent.event("supervisor", mode=mode)
+            start = len(agent.audio), (await ask("mark"))["heard"], len(supervisor.audio)
+            await talk(None, "p1", desk, line)
+            end = len(agent.audio), (await ask("mark"))["heard"], len(supervisor.audio)
+            marks.append((mode, start[1], end[1]))
+            results[mode] = {"agent": heard(bytes(agent.audio[start[0]:end[0]]), RATE),
+                             "supervisor": heard(bytes(supervisor.audio[start[2]:end[2]]), RATE)}
+        await ask("quit")
+        assert await asyncio.wait_for(worker.wait(), 20) == 0
+    finally:
+        if worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+    caller_heard = (tmp_path / "caller.pcm").read_bytes()
+    for mode, start, end in marks:
+        results[mode]["caller"] = heard(caller_heard[start:end], RATE)
+    assert results["listen"] == {"agent": {CALLER_HZ}, "caller": {AGENT_HZ}, "supervisor": {CALLER_HZ, AGENT_HZ}}
+    assert results["whisper"] == {"agent": {CALLER_HZ, SUPERVISOR_HZ}, "caller": {AGENT_HZ},
+                                  "supervisor": {CALLER_HZ, AGENT_HZ}}
+    assert results["barge"] == {"agent": {CALLER_HZ, SUPERVISOR_HZ}, "caller": {AGENT_HZ, SUPERVISOR_HZ},
+                                "supervisor": {CALLER_HZ, AGENT_HZ}}
     await line.close()
     await desk.close()
 
