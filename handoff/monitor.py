@@ -15,6 +15,7 @@ One supervisor monitors a call at a time; a second one takes over from the first
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
@@ -23,6 +24,7 @@ from handoff.mixer import RATE, Mixer
 
 LISTEN, WHISPER, BARGE = "listen", "whisper", "barge"
 MODES = (LISTEN, WHISPER, BARGE)
+logger = logging.getLogger(__name__)
 
 Send = Callable[[str, bytes, int], Awaitable[None]]  # (call id, pcm16, sample rate)
 
@@ -132,5 +134,9 @@ class CallMonitor:
                     frame = await frames.get()
                     if frame.get("supervisor") == watch.supervisor:
                         await self.supervisor_frame(call_id, watch, *decode_audio(frame))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("mixing a supervisor into a call failed", extra={"call_id": call_id})
         finally:
             ready.set()

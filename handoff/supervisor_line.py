@@ -12,7 +12,6 @@ on the call and how (a ``supervisor`` event), and every join, mode change and le
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Callable
@@ -118,8 +117,7 @@ class _Session:
         if watching is None:
             return
         watching.relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watching.relay
+        await asyncio.gather(watching.relay, return_exceptions=True)
         await self._announce(watching, None)
         self.line.record("monitor_leave", self.supervisor, self.address, call_id=watching.call_id,
                          agent=watching.agent_id, reason=reason)
@@ -172,6 +170,8 @@ class _Session:
                         announced = True
                     await self.socket.send_bytes(pcm16)
         except ConnectionResetError:
-            pass
+            pass  # the supervisor's browser went away: the socket's handler leaves the call
+        except Exception:
+            logger.exception("relaying a monitored call to its supervisor failed", extra={"call_id": call_id})
         finally:
             ready.set()
