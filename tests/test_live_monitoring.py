@@ -33,7 +33,8 @@ from tests.tones import AGENT_HZ, CALLER_HZ, SUPERVISOR_HZ, heard, tone
 
 PASSWORD = hash_password("northwind")
 CONFIG = HelplineConfig.model_validate({
-    "auth": {"users": [{"id": "sam", "name": "Sam Rivera", "roles": ["supervisor"], "password_hash": PASSWORD}]},
+    "auth": {"users": [{"id": "sam", "name": "Sam Rivera", "roles": ["supervisor"], "password_hash": PASSWORD},
+                       {"id": "tess", "name": "Tess Ng", "roles": ["supervisor"], "password_hash": PASSWORD}]},
     "handoff": {"queues": [{"name": "general", "strategy": "ring-all"}],
                 "agents": [{"id": "alice", "password_hash": PASSWORD, "skills": {"general": 5}}]}})
 FRAME = RATE // 50 * 2  # 20 ms
@@ -198,6 +199,44 @@ async def test_the_callers_leg_in_another_os_process(three_processes, tmp_path):
                                 "supervisor": {CALLER_HZ, AGENT_HZ}}
     await line.close()
     await desk.close()
+
+
+async def test_a_second_supervisor_takes_over_and_the_first_is_told(three_processes):
+    """Tess, on the caller's own process, takes the call over from Sam (on a third): one supervisor per call."""
+    (leg_side, _, _), (leg_client, desk_client, boss_client), audits, _ = three_processes
+    desk = await login(desk_client, "alice")
+    await desk.send_json({"type": "state", "state": "available"})
+    await next_event(desk, "ack")
+    await leg_side.acd.enqueue(QueuedCall("m3", "general", "general", "caller_request"))
+    leg = RecordedCallerLeg("m3")
+    await leg_side.bridge.caller_joined(leg)
+    await next_event(desk, "offer")
+    await desk.send_json({"type": "accept", "call_id": "m3"})
+    await next_event(desk, "call")
+    await leg.wait_for(lambda: "m3" in leg_side.bridge.agent_of)
+    agent = Ears(desk)
+    await sign_in(boss_client, "sam")
+    await sign_in(leg_client, "tess")
+    sam_socket = await boss_client.ws_connect("/supervisor/ws")
+    tess_socket = await leg_client.ws_connect("/supervisor/ws")
+    sam, tess = Ears(sam_socket), Ears(tess_socket)
+    await sam_socket.send_json({"type": "monitor", "call_id": "m3", "mode": "barge"})
+    await sam.event("monitoring", mode="barge")
+    await tess_socket.send_json({"type": "monitor", "call_id": "m3", "mode": "listen"})
+    await tess.event("monitoring", mode="listen")
+    assert (await sam.event("monitor_ended"))["reason"] == "taken over by tess"
+    assert (await agent.event("supervisor", mode="listen"))["name"] == "Tess Ng"
+    assert leg_side.bridge.monitor.watches["m3"].supervisor == "tess"
+
+    marks = len(leg.agent_audio), len(sam.audio)
+    await talk(leg_side.bridge, "m3", desk, sam_socket)  # Sam, off the call, still talks: it goes nowhere
+    assert heard(bytes(leg.agent_audio[marks[0]:]), RATE) == {AGENT_HZ}
+    assert len(sam.audio) == marks[1]  # and hears nothing more
+    trail = [json.loads(line) for line in audits[2].read_text().splitlines()]
+    assert [(e["action"], e.get("reason")) for e in trail if e["action"].startswith("monitor_")] == [
+        ("monitor_join", None), ("monitor_leave", "taken over by tess")]
+    for socket in (sam_socket, tess_socket, desk):
+        await socket.close()
 
 
 def test_side_audio_is_mixed_into_the_main_stream_and_never_waits_longer_than_max_lag():
