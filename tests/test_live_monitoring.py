@@ -1,5 +1,7 @@
 """Live monitoring across gateway processes on one Redis: the caller's leg, the agent's desk and the
-supervisor's line each in a different process, every party sending its own tone.
+supervisor's line are each served by their own handoff service on one Redis store, as separate gateway
+processes are (one test puts the caller's leg in a separate OS process, ``tests/monitor_leg_worker.py``).
+Every party sends its own tone.
 
 What each party receives is measured by frequency (tests/tones.py): listen gives the supervisor the
 caller and the agent; whisper adds the supervisor to what the agent hears, never to the caller; barge
@@ -54,7 +56,7 @@ async def talk(bridge, call_id: str, desk, supervisor, seconds: float = 0.6) -> 
 
 
 @pytest.fixture
-async def three_processes(tmp_path):
+async def three_services(tmp_path):
     needs.redis()
     prefix = f"test:monitor:{uuid.uuid4().hex[:8]}"
     services, clients, audits = [], [], []
@@ -75,8 +77,8 @@ async def three_processes(tmp_path):
         await RedisStore("redis://127.0.0.1:6379/15", prefix).clear()
 
 
-async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_processes):
-    (leg_side, _, _), (_, desk_client, boss_client), audits, _ = three_processes
+async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_services):
+    (leg_side, _, _), (_, desk_client, boss_client), audits, _ = three_services
     desk = await login(desk_client, "alice")
     await desk.send_json({"type": "state", "state": "available"})
     await next_event(desk, "ack")
@@ -122,9 +124,9 @@ async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_pr
     await desk.close()
 
 
-async def test_a_supervisor_who_asked_before_the_callers_leg_joined_is_on_the_call_once_it_does(three_processes):
+async def test_a_supervisor_who_asked_before_the_callers_leg_joined_is_on_the_call_once_it_does(three_services):
     """The agent accepts while the bot's last words still play (no leg yet): the request is not lost."""
-    (leg_side, _, _), (_, desk_client, boss_client), _, _ = three_processes
+    (leg_side, _, _), (_, desk_client, boss_client), _, _ = three_services
     desk = await login(desk_client, "alice")
     await desk.send_json({"type": "state", "state": "available"})
     await next_event(desk, "ack")
@@ -148,9 +150,9 @@ async def test_a_supervisor_who_asked_before_the_callers_leg_joined_is_on_the_ca
     await desk.close()
 
 
-async def test_the_callers_leg_in_another_os_process(three_processes, tmp_path):
+async def test_the_callers_leg_in_another_os_process(three_services, tmp_path):
     """The caller's leg lives in a separate Python process (a second gateway): same parties, same rules."""
-    (_, _, _), (_, desk_client, boss_client), _, prefix = three_processes
+    (_, _, _), (_, desk_client, boss_client), _, prefix = three_services
     desk = await login(desk_client, "alice")
     await desk.send_json({"type": "state", "state": "available"})
     await next_event(desk, "ack")
@@ -201,9 +203,9 @@ async def test_the_callers_leg_in_another_os_process(three_processes, tmp_path):
     await desk.close()
 
 
-async def test_a_second_supervisor_takes_over_and_the_first_is_told(three_processes):
+async def test_a_second_supervisor_takes_over_and_the_first_is_told(three_services):
     """Tess, on the caller's own process, takes the call over from Sam (on a third): one supervisor per call."""
-    (leg_side, _, _), (leg_client, desk_client, boss_client), audits, _ = three_processes
+    (leg_side, _, _), (leg_client, desk_client, boss_client), audits, _ = three_services
     desk = await login(desk_client, "alice")
     await desk.send_json({"type": "state", "state": "available"})
     await next_event(desk, "ack")
