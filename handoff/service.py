@@ -18,6 +18,7 @@ from handoff.desk import Desk, DeskHub
 from handoff.port import ACDHandoffPort
 from handoff.store import create_store
 from handoff.store.base import ACDStore
+from handoff.supervisor_line import SupervisorLine
 
 
 @dataclass
@@ -27,10 +28,12 @@ class HandoffService:
     port: ACDHandoffPort
     bridge: ACDAgentBridge
     desk: Desk
+    supervisor_line: SupervisorLine
 
     def attach(self, app: web.Application) -> None:
         """Serve the desk and supervisor pages and run the distribution loop with the app."""
         self.desk.add_routes(app)
+        app.router.add_get("/supervisor/ws", self.supervisor_line.websocket)
         app.cleanup_ctx.append(self._run)
 
     async def start(self) -> asyncio.Task:
@@ -65,4 +68,4 @@ def build_handoff(config: HandoffConfig | Mapping | None, data_dir: Path, sensit
     bridge = ACDAgentBridge(acd, hub, data_dir / "voicemail")
     port = ACDHandoffPort(acd, policy, sensitive_slots, config.vip_priority, config.webhook)
     desk = Desk(acd, hub, bridge, config.service_level_seconds, config.alerts.model_dump(), conversations)
-    return HandoffService(settings, acd, port, bridge, desk)
+    return HandoffService(settings, acd, port, bridge, desk, SupervisorLine(acd))

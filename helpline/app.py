@@ -182,6 +182,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     security = install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
     app.middlewares.insert(0, access_log)  # outermost: refusals are logged too
     announce_lockouts(guard, security.audit, handoff.desk)
+    handoff.supervisor_line.audit = security.audit.record
     if watch:
         async def start_watching(app: web.Application):
             task = asyncio.create_task(reloader.watch(app))

@@ -79,6 +79,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/desk/api/queues"): allow(AGENT, SUPERVISOR),
     ("GET", "/supervisor"): page(SUPERVISOR),
     ("GET", "/supervisor/api/stats"): allow(SUPERVISOR),
+    ("GET", "/supervisor/ws"): allow(SUPERVISOR),
     ("GET", "/handoff/api/callbacks"): allow(SUPERVISOR),
     ("GET", "/handoff/static"): PUBLIC,
     # Telephony.
