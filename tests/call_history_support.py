@@ -1,6 +1,7 @@
 """Two calls in the records of a real app, one with real WAV recordings: for the call-history API and page tests."""
 from __future__ import annotations
 
+import time
 import wave
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,9 @@ from helpline.app import build_app
 from tests.conftest import ROOT
 
 RATE = 8000
+DAY = 86400
+# Call a started at 10:00 UTC two days ago, call b a day later: inside the pages' default 30 days.
+BASE = (int(time.time()) // DAY - 2) * DAY + 36000
 
 
 def write_wav(path, seconds: float, frequency: float) -> None:
@@ -41,9 +45,9 @@ async def call_history_server(demo_archive, tmp_path, monkeypatch):
     write_wav(tmp_path / "secret.wav", 1.0, 100)
     store = SqliteCallRecordStore(tmp_path / "data" / "records.sqlite3")
     await store.start(CallRecord(
-        "call-a", "twilio", 1_780_000_000.0, caller="•••••••0001", ended_at=1_780_000_090.0, outcome=HANDED_OFF,
-        queue="orders", agent_id="alice", queued_at=1_780_000_020.0, answered_at=1_780_000_030.0,
-        agent_ended_at=1_780_000_080.0, wrap_up_seconds=12.0, escalation_reason="caller_request",
+        "call-a", "twilio", BASE, caller="•••••••0001", ended_at=BASE + 90, outcome=HANDED_OFF,
+        queue="orders", agent_id="alice", queued_at=BASE + 20, answered_at=BASE + 30,
+        agent_ended_at=BASE + 80, wrap_up_seconds=12.0, escalation_reason="caller_request",
         summary={"reason": "caller_request", "text": "Caller asked about order 472918"}, notes="Sent a new tracking link",
         recordings={"caller": "20261130-call-a/caller.wav", "bot": "20261130-call-a/bot.wav"}, qa_score=45.0,
         qa_flags=["failed:resolved", "phrase:lawyer", "review"],
@@ -54,7 +58,7 @@ async def call_history_server(demo_archive, tmp_path, monkeypatch):
                Turn(2.2, "caller", "keypad: 472918", intent="inform", confidence=1.0,
                     actions=["order_status_form", "action_order_status"], slots={"order_number": "472918"}),
                Turn(2.6, "agent", "(agent leg: not transcribed)")]))
-    await store.start(CallRecord("call-b", "sip", 1_780_086_400.0, caller="•••••••0002", ended_at=1_780_086_430.0,
+    await store.start(CallRecord("call-b", "sip", BASE + DAY, caller="•••••••0002", ended_at=BASE + DAY + 30,
                                  outcome=CONTAINED, qa_score=100.0, recordings={"caller": "../secret.wav"},
                                  turns=[Turn(1.0, "caller", "where is my parcel", intent="check_order_status")]))
     async with TestClient(TestServer(app)) as client:

@@ -6,18 +6,23 @@ on the same file, as another server process would, and the recordings are real W
 from __future__ import annotations
 
 import io
+import time
 import wave
 
 import numpy as np
 import pytest
 
 from tests.auth_support import sign_in
-from tests.call_history_support import RATE, call_history_server
+from tests.call_history_support import BASE, DAY, RATE, call_history_server
 
 @pytest.fixture
 async def server(demo_archive, tmp_path, monkeypatch):
     async with call_history_server(demo_archive, tmp_path, monkeypatch) as client:
         yield client
+
+
+def day(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch))
 
 
 async def ids(client, query: str = "") -> list[str]:
@@ -33,9 +38,9 @@ async def test_the_call_list_filters(server):
     assert await ids(server, "?keyword=LAWYER&flagged=1") == ["call-a"]
     assert await ids(server, "?caller=0002") == ["call-b"]
     assert await ids(server, "?intent=check_order_status&agent=alice&queue=orders&qa_below=50") == ["call-a"]
-    # 1_780_000_000 is 2026-05-28 UTC; 1_780_086_400 the next day.
-    assert await ids(server, "?from=2026-05-29&to=2026-05-29") == ["call-b"]
-    assert await ids(server, "?to=2026-05-28") == ["call-a"]
+    assert await ids(server, f"?from={day(BASE + DAY)}&to={day(BASE + DAY)}") == ["call-b"]
+    assert await ids(server, f"?to={day(BASE)}") == ["call-a"]
+    assert await ids(server, f"?from={BASE + 1}") == ["call-b"]  # epoch seconds work too
     assert (await server.get("/supervisor/api/calls?outcome=exploded")).status == 400
     assert (await server.get("/supervisor/api/calls?from=yesterday")).status == 400
 
@@ -75,11 +80,11 @@ async def test_a_supervisor_review_is_scored_stored_and_shown_to_that_agent_only
     stored = await server.records.reviews(call_id="call-a")
     assert [r.comments for r in stored] == ["Escalate sooner"]
 
-    performance = await (await server.get("/supervisor/api/agents?from=2026-05-01&to=2026-05-31")).json()
+    performance = await (await server.get(f"/supervisor/api/agents?from={day(BASE)}&to={day(BASE)}")).json()
     alice = next(a for a in performance["agents"] if a["agent_id"] == "alice")
     assert (alice["calls_handled"], alice["aht_seconds"], alice["wrap_up_seconds"], alice["qa_score"]) == (
         1, 62.0, 12.0, 45.0)
-    assert alice["qa_by_day"] == [{"day": "2026-05-28", "qa_score": 45.0}]
+    assert alice["qa_by_day"] == [{"day": day(BASE), "qa_score": 45.0}]
     assert (alice["reviews"], alice["review_score"]) == (1, 55.0)
 
     server.session.cookie_jar.clear()
