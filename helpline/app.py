@@ -164,6 +164,8 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
                               secrets.secret_key, reuse_port, journal=handoff.journal)
     add_call_history(app, handoff, voice)
+    if handoff.journal is not None and "call records" in settings.sqlite_stores():  # this process alone writes them
+        app.on_startup.append(lambda _: handoff.journal.close_orphans())
     versions = model_versions(processor, settings, archive, explicit=model_path is not None,
                               shared_store=handoff.settings.store, secret_key=secrets.secret_key)
     versions.add_routes(app)
