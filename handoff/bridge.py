@@ -10,7 +10,8 @@ caller may press 1 for a callback or 2 for voicemail.
 
 With several gateway processes on Redis, the agent's desk may be connected to
 another process than the caller's leg: audio then crosses over the store's bus
-(``agent-audio:<agent>`` towards the desk, ``agent-mic:<agent>`` back).
+(``agent-audio:<agent>`` towards the desk, ``agent-mic:<agent>`` back). A supervisor monitoring the
+call is mixed in here too (``handoff.monitor``): this process sees both sides of the conversation.
 
 ``CallerLeg`` mirrors ``voice_gateway.agent_bridge.CallerLeg`` structurally
 (handoff does not import the gateway; the composition root wires the two).
@@ -18,7 +19,6 @@ another process than the caller's leg: audio then crosses over the store's bus
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import wave
 from pathlib import Path
@@ -27,7 +27,9 @@ from typing import Protocol
 from bot.security.paths import safe_child
 from handoff import announcements
 from handoff.acd import ACD
+from handoff.bus_audio import decode_audio, encode_audio
 from handoff.model import CONNECTED
+from handoff.monitor import CallMonitor
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ class ACDAgentBridge:
         self._callback_offered: set[str] = set()
         self._mic_relays: dict[str, asyncio.Task] = {}
         self._transferring: dict[str, str] = {}             # call id -> the queue's transfer_to, while it runs
+        self.monitor = CallMonitor(acd.store, self._to_agent, self._to_leg)
 
     # --- AgentBridge -------------------------------------------------------------
     async def caller_joined(self, leg: CallerLeg) -> None:
@@ -79,9 +82,7 @@ class ACDAgentBridge:
             buffer.extend(pcm16)
             self._voicemail[call_id] = (buffer, sample_rate)
         elif call_id in self.agent_of:
-            agent_id = self.agent_of[call_id]
-            if not await self.desks.send_audio(agent_id, call_id, pcm16, sample_rate):
-                await self.acd.store.publish(f"agent-audio:{agent_id}", encode_audio(call_id, pcm16, sample_rate))
+            await self._to_agent(call_id, *await self.monitor.caller_frame(call_id, pcm16, sample_rate))
 
     async def caller_dtmf(self, call_id: str, digit: str) -> None:
         leg = self.legs.get(call_id)
@@ -100,7 +101,7 @@ class ACDAgentBridge:
             await self.acd.transferred_out(call_id, target)
             return
         self.legs.pop(call_id, None)
-        self._disconnect_agent(call_id)
+        await self._disconnect_agent(call_id)
         self._callback_offered.discard(call_id)
         follower = self._followers.pop(call_id, None)
         if follower:
@@ -118,14 +119,14 @@ class ACDAgentBridge:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._followers.clear()
         self._mic_relays.clear()
+        await self.monitor.close()
 
     # --- from the desks ------------------------------------------------------------
     async def agent_audio(self, agent_id: str, pcm16: bytes, sample_rate: int) -> None:
         """The agent's microphone, for the caller they are connected to (if any)."""
         call_id = next((c for c, a in self.agent_of.items() if a == agent_id), None)
-        leg = self.legs.get(call_id) if call_id else None
-        if leg is not None:
-            await leg.send_agent_audio(pcm16, sample_rate)
+        if call_id is not None and call_id in self.legs:
+            await self._to_leg(call_id, *await self.monitor.agent_frame(call_id, pcm16, sample_rate))
         else:  # the caller's leg may live in another gateway process
             await self.acd.store.publish(f"agent-mic:{agent_id}", encode_audio(call_id, pcm16, sample_rate))
 
@@ -189,36 +190,51 @@ class ACDAgentBridge:
             await leg.say(announcements.CONNECTING)
             await self._connect_agent(leg, event["agent_id"])
         elif kind == "requeued":
-            self._disconnect_agent(call_id)
+            await self._disconnect_agent(call_id)
             await leg.say(announcements.REQUEUED)
             await leg.play_hold()
         elif kind == "transferred":
-            self._disconnect_agent(call_id)
+            await self._disconnect_agent(call_id)
             await leg.say(announcements.transferring(event["queue"]))
             await leg.play_hold()
         elif kind == "callback_offer":
             self._callback_offered.add(call_id)
             await leg.say(announcements.CALLBACK_OFFER)
             await leg.play_hold()
+        elif kind == "monitor" and call_id in self.agent_of:
+            await self.monitor.change(call_id, str(event.get("supervisor")), event.get("mode"))
         elif kind == "ended":
-            self._disconnect_agent(call_id)
+            await self._disconnect_agent(call_id)
             await leg.hang_up("agent_ended")
             return False
         return True
 
     async def _connect_agent(self, leg: CallerLeg, agent_id: str) -> None:
         """Route audio between the leg and the agent, also when the agent's desk is in another process."""
-        self._disconnect_agent(leg.call_id)
+        await self._disconnect_agent(leg.call_id)
         self.agent_of[leg.call_id] = agent_id
         ready = asyncio.Event()
         self._mic_relays[leg.call_id] = asyncio.create_task(self._relay_agent_mic(leg, agent_id, ready))
         await ready.wait()
+        await self.monitor.connected(leg.call_id)
 
-    def _disconnect_agent(self, call_id: str) -> None:
+    async def _disconnect_agent(self, call_id: str) -> None:
         self.agent_of.pop(call_id, None)
         relay = self._mic_relays.pop(call_id, None)
         if relay:
             relay.cancel()
+        await self.monitor.stop(call_id, "the call left the agent")
+
+    async def _to_agent(self, call_id: str, pcm16: bytes, sample_rate: int) -> None:
+        """Audio for the agent of a connected call, on this process's desk or over the bus."""
+        agent_id = self.agent_of.get(call_id)
+        if agent_id is not None and not await self.desks.send_audio(agent_id, call_id, pcm16, sample_rate):
+            await self.acd.store.publish(f"agent-audio:{agent_id}", encode_audio(call_id, pcm16, sample_rate))
+
+    async def _to_leg(self, call_id: str, pcm16: bytes, sample_rate: int) -> None:
+        leg = self.legs.get(call_id)
+        if leg is not None:
+            await leg.send_agent_audio(pcm16, sample_rate)
 
     async def _relay_agent_mic(self, leg: CallerLeg, agent_id: str, ready: asyncio.Event) -> None:
         try:
@@ -227,7 +243,8 @@ class ACDAgentBridge:
                 while True:
                     frame = await frames.get()
                     if frame.get("call_id") in (leg.call_id, None):
-                        await leg.send_agent_audio(*decode_audio(frame))
+                        heard = await self.monitor.agent_frame(leg.call_id, *decode_audio(frame))
+                        await self._to_leg(leg.call_id, *heard)
         finally:
             ready.set()
 
@@ -248,11 +265,3 @@ class ACDAgentBridge:
             out.writeframes(bytes(buffer))
         await self.acd.take_voicemail(call_id, str(path), len(buffer) / 2 / rate)
 
-
-def encode_audio(call_id: str | None, pcm16: bytes, sample_rate: int) -> dict:
-    """An audio frame as a bus event (the bus carries JSON)."""
-    return {"call_id": call_id, "sample_rate": sample_rate, "pcm16": base64.b64encode(pcm16).decode("ascii")}
-
-
-def decode_audio(frame: dict) -> tuple[bytes, int]:
-    return base64.b64decode(frame["pcm16"]), int(frame["sample_rate"])

@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 from bot.security.json_limits import JsonLimitError, loads
 from bot.security.principal import principal_of
 from handoff.acd import ACD, UnknownQueue
-from handoff.bridge import decode_audio
+from handoff.bus_audio import decode_audio
 from handoff.kpis import supervisor_view
 from handoff.model import WAITING, to_dict
 

@@ -20,6 +20,7 @@ from handoff.records.journal import RecordJournal
 from handoff.port import ACDHandoffPort
 from handoff.store import create_store
 from handoff.store.base import ACDStore
+from handoff.supervisor_line import SupervisorLine
 
 
 @dataclass
@@ -29,11 +30,13 @@ class HandoffService:
     port: ACDHandoffPort
     bridge: ACDAgentBridge
     desk: Desk
+    supervisor_line: SupervisorLine
     journal: RecordJournal | None = None    # the call records, where kept
 
     def attach(self, app: web.Application) -> None:
         """Serve the desk and supervisor pages and run the distribution loop with the app."""
         self.desk.add_routes(app)
+        app.router.add_get("/supervisor/ws", self.supervisor_line.websocket)
         app.cleanup_ctx.append(self._run)
 
     async def start(self) -> asyncio.Task:
@@ -78,4 +81,4 @@ def build_handoff(config: HandoffConfig | Mapping | None, data_dir: Path, sensit
         kpis = LiveKpis(records, desk.kpi_window, config.service_level_seconds, acd.clock)
         journal.on_closed.append(kpis.call_closed)
         desk.kpis = kpis.current
-    return HandoffService(settings, acd, port, bridge, desk, journal)
+    return HandoffService(settings, acd, port, bridge, desk, SupervisorLine(acd), journal)

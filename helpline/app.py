@@ -180,6 +180,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
         keep_lease(app, voice, WorkerLease(handoff.settings.store, handoff.acd))
     security = install_security(app, settings.config, settings.data_dir, handoff.settings.store, verifiers, secrets)
     announce_lockouts(guard, security.audit, handoff.desk)
+    handoff.supervisor_line.audit = security.audit.record
     if watch:
         async def start_watching(app: web.Application):
             task = asyncio.create_task(reloader.watch(app))

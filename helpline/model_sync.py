@@ -61,9 +61,9 @@ class RedisChannel:
     """``<prefix>:models:active`` holds the version; ``<prefix>:models:activated`` announces a switch."""
 
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX, poll_interval: float = 5.0):
-        import redis.asyncio as redis
+        from bot.redis_client import connect
 
-        self.redis = redis.from_url(url, decode_responses=True)
+        self.redis = connect(url, decode_responses=True)
         self.key = f"{prefix}:models:active"
         self.channel = f"{prefix}:models:activated"
         self.poll_interval = poll_interval

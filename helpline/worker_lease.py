@@ -22,8 +22,10 @@ import secrets
 import socket
 import time
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError
+
+from bot.redis_client import connect
+
 
 logger = logging.getLogger(__name__)
 LEASE_SECS = 10.0
@@ -34,7 +36,7 @@ LOST_REASON = "the process serving the call stopped"
 class WorkerLease:
     def __init__(self, url: str, acd, prefix: str = "helpline:workers", lease_secs: float = LEASE_SECS,
                  beat_secs: float = BEAT_SECS):
-        self.redis = redis.from_url(url, decode_responses=True)
+        self.redis = connect(url, decode_responses=True)
         self.acd = acd
         self.prefix, self.lease_ms, self.beat_secs = prefix, int(lease_secs * 1000), beat_secs
         self.id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"

@@ -7,10 +7,12 @@ as the gateway would) through ``AgentBridge.caller_audio`` in 20 ms frames.
 from __future__ import annotations
 
 import asyncio
+import json
 import wave
 from dataclasses import dataclass, field
 
 import numpy as np
+from aiohttp import WSMsgType
 
 from tests.needs import shared_data
 
@@ -71,11 +73,34 @@ async def stream_speech(bridge, call_id: str, pcm16: bytes, frame_ms: int = 20, 
 
 async def receive_audio(socket, size: int, timeout: float = 5.0) -> bytes:
     """Binary frames from an agent desk WebSocket until ``size`` bytes of audio have arrived."""
-    from aiohttp import WSMsgType
-
     received = bytearray()
     while len(received) < size:
         message = await asyncio.wait_for(socket.receive(), timeout)
         if message.type == WSMsgType.BINARY:
             received.extend(message.data)
     return bytes(received)
+
+
+class Ears:
+    """Everything a WebSocket party receives: audio bytes and JSON events, in order."""
+
+    def __init__(self, socket):
+        self.socket, self.audio, self.events = socket, bytearray(), []
+        self.task = asyncio.create_task(self._listen())
+
+    async def _listen(self):
+        async for message in self.socket:
+            if message.type == WSMsgType.BINARY:
+                self.audio.extend(message.data)
+            elif message.type == WSMsgType.TEXT:
+                self.events.append(json.loads(message.data))
+
+    async def event(self, kind: str, timeout: float = 10.0, **match) -> dict:
+        async def find():
+            while True:
+                for event in self.events:
+                    if event["type"] == kind and all(event.get(k) == v for k, v in match.items()):
+                        self.events.remove(event)
+                        return event
+                await asyncio.sleep(0.02)
+        return await asyncio.wait_for(find(), timeout)

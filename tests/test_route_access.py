@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from aiohttp import WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.security.principal import ADMIN, AGENT, EDITOR, SUPERVISOR
@@ -99,3 +100,20 @@ async def test_health_reveals_nothing_and_pages_carry_security_headers(app):
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
         assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
         assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+async def test_only_supervisors_open_the_live_monitoring_line(app):
+    """A WebSocket upgrade goes through the same table: an agent cannot listen in on a colleague's call."""
+    async with TestClient(TestServer(app)) as client:
+        for user, status in (("alice", 403), ("erin", 403)):
+            client.session.cookie_jar.clear()
+            await sign_in(client, user)
+            with pytest.raises(WSServerHandshakeError) as refused:
+                await client.ws_connect("/supervisor/ws")
+            assert refused.value.status == status
+        client.session.cookie_jar.clear()
+        await sign_in(client, "sam")
+        async with client.ws_connect("/supervisor/ws") as line:
+            await line.send_json({"type": "monitor", "call_id": "no-such-call", "mode": "listen"})
+            assert (await line.receive_json(timeout=5)) == {"type": "error",
+                                                           "error": "no-such-call is not a call with an agent"}

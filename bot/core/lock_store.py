@@ -19,11 +19,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as redis
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
+
+from bot.redis_client import connect
 
 logger = logging.getLogger(__name__)
 LOCK_LIFETIME_SECS = 60.0  # Rasa's default: longer than any turn, short enough to outlive a crashed holder
@@ -82,10 +81,7 @@ class RedisLockStore:
     def __init__(self, url: str = "redis://127.0.0.1:6379/1", key_prefix: str = "",
                  lock_lifetime: float = LOCK_LIFETIME_SECS, wait_secs: float = WAIT_SECS,
                  socket_timeout: float = 10.0):
-        # A Redis restart (a second or two) is ridden out by retrying the command, not by failing the turn.
-        retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8)
-        self.redis = redis.from_url(url, socket_timeout=socket_timeout, retry=retry,
-                                    retry_on_error=[RedisConnectionError, RedisTimeoutError])
+        self.redis = connect(url, socket_timeout=socket_timeout)
         self.prefix = f"{key_prefix}:lock:" if key_prefix else "lock:"
         self.lifetime_ms = int(lock_lifetime * 1000)
         self.wait_secs = wait_secs

@@ -86,9 +86,9 @@ class RedisAttemptStore(AttemptStore):
     """Failures in one sorted set per customer (scored by time), lockouts as expiring keys plus an index."""
 
     def __init__(self, url: str, prefix: str = "helpline:verification"):
-        import redis.asyncio as redis
+        from bot.redis_client import connect
 
-        self.redis = redis.from_url(url, decode_responses=True)
+        self.redis = connect(url, decode_responses=True)
         self.prefix = prefix
 
     def _failures(self, customer_id: str) -> str:

@@ -1,11 +1,14 @@
 // Agent desk: log in, keep one WebSocket to the ACD, show offers with the bot's summary, bridge audio.
 // Caller audio arrives as binary PCM16 frames; it is played through Web Audio and measured
-// (window.deskAudio holds bytes and level, which the browser test reads).
+// (window.deskAudio holds bytes and level, which the browser test reads). A supervisor on the call
+// (listening, whispering or barged in) is shown above the call.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const desk = { socket: null, offer: null, call: null, sampleRate: 8000, audio: null };
+const desk = { socket: null, offer: null, call: null, microphone: null };
 window.deskAudio = { bytes: 0, frames: 0, level: 0, peak: 0 };
+const player = helplineAudio.player(window.deskAudio);
+const SUPERVISOR_DOING = { listen: "is listening", whisper: "is whispering to you", barge: "is on the call" };
 
 async function start() {
   const me = await helplineSession.load();
@@ -49,7 +52,8 @@ function handle(event) {
     case "call": startCall(event.call); break;
     case "connected": break;
     case "call_ended": endCall("The caller hung up."); break;
-    case "audio_format": desk.sampleRate = event.sample_rate; break;
+    case "audio_format": player.sampleRate = event.sample_rate; break;
+    case "supervisor": showSupervisor(event); break;
     case "error": $("status-line").textContent = event.error; break;
   }
 }
@@ -57,6 +61,14 @@ function handle(event) {
 function showState(state) {
   $("state-label").textContent = state;
   document.body.dataset.state = state;
+}
+
+function showSupervisor(event) {
+  const line = $("supervisor-line");
+  const onThisCall = event.mode && desk.call && desk.call.id === event.call_id;
+  line.hidden = !onThisCall;
+  line.textContent = onThisCall ? `Supervisor ${event.name} ${SUPERVISOR_DOING[event.mode] || ""}` : "";
+  line.dataset.mode = onThisCall ? event.mode : "";
 }
 
 function showOffer(call) {
@@ -79,7 +91,7 @@ function showOffer(call) {
 
 $("accept").addEventListener("click", () => {
   if (!desk.offer) return;
-  ensureAudio();
+  player.start();
   send({ type: "accept", call_id: desk.offer.id });
 });
 $("decline").addEventListener("click", () => {
@@ -110,67 +122,24 @@ function startCall(call) {
 function endCall(text) {
   desk.call = null;
   $("call-panel").hidden = true;
+  showSupervisor({ mode: null });
   $("status-line").textContent = text;
   stopMicrophone();
 }
 
 // --- audio -------------------------------------------------------------------------
-function ensureAudio() {
-  if (!desk.audio) {
-    desk.audio = { context: new AudioContext(), playAt: 0 };
-  }
-  return desk.audio;
-}
-
 function callerAudio(buffer) {
-  const samples = new Int16Array(buffer);
-  let sum = 0, peak = 0;
-  const floats = new Float32Array(samples.length);
-  for (let i = 0; i < samples.length; i++) {
-    const value = samples[i] / 32768;
-    floats[i] = value;
-    sum += value * value;
-    peak = Math.max(peak, Math.abs(value));
-  }
-  const level = samples.length ? Math.sqrt(sum / samples.length) : 0;
-  const stats = window.deskAudio;
-  stats.bytes += buffer.byteLength; stats.frames += 1; stats.level = level; stats.peak = Math.max(stats.peak, peak);
+  const level = player.play(buffer);
   $("level").value = Math.min(1, level * 4);
-  $("audio-bytes").textContent = String(stats.bytes);
-  play(floats);
+  $("audio-bytes").textContent = String(window.deskAudio.bytes);
 }
 
-function play(floats) {
-  const audio = ensureAudio();
-  if (!floats.length) return;
-  const buffer = audio.context.createBuffer(1, floats.length, desk.sampleRate);
-  buffer.copyToChannel(floats, 0);
-  const source = audio.context.createBufferSource();
-  source.buffer = buffer;
-  source.connect(audio.context.destination);
-  const now = audio.context.currentTime;
-  audio.playAt = Math.max(audio.playAt, now + 0.05);
-  source.start(audio.playAt);
-  audio.playAt += buffer.duration;
-}
-
-// The agent's microphone goes to the caller as PCM16 at 16 kHz (when the browser grants it).
+// The agent's microphone goes to the caller (when the browser grants it).
 async function startMicrophone() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-    const context = new AudioContext({ sampleRate: 16000 });
-    const source = context.createMediaStreamSource(stream);
-    const processor = context.createScriptProcessor(2048, 1, 1);
-    processor.onaudioprocess = (event) => {
-      const input = event.inputBuffer.getChannelData(0);
-      const pcm = new Int16Array(input.length);
-      for (let i = 0; i < input.length; i++) pcm[i] = Math.max(-1, Math.min(1, input[i])) * 32767;
-      if (desk.call && desk.socket.readyState === WebSocket.OPEN) desk.socket.send(pcm.buffer);
-    };
-    source.connect(processor);
-    processor.connect(context.destination);
-    desk.microphone = { stream, context };
+    desk.microphone = await helplineAudio.microphone((pcm) => {
+      if (desk.call && desk.socket.readyState === WebSocket.OPEN) desk.socket.send(pcm);
+    });
   } catch (error) {
     $("status-line").textContent = `Microphone unavailable: ${error.message}`;
   }
@@ -178,8 +147,7 @@ async function startMicrophone() {
 
 function stopMicrophone() {
   if (!desk.microphone) return;
-  desk.microphone.stream.getTracks().forEach((track) => track.stop());
-  desk.microphone.context.close();
+  desk.microphone.stop();
   desk.microphone = null;
 }
 

@@ -1,16 +1,18 @@
-// Supervisor page: polls /supervisor/api/stats every two seconds and redraws the tables.
+// Supervisor page: polls /supervisor/api/stats every two seconds and redraws the tables; an agent on a
+// call gets Listen / Whisper / Barge buttons (monitor.js does the live line).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const seconds = (value) => (value === null || value === undefined ? "-" : `${Math.round(value)} s`);
 const percent = (value) => (value === null || value === undefined ? "-" : `${Math.round(value * 100)} %`);
 
-function rows(target, items, cells) {
+function rows(target, items, cells, extra) {
   $(target).replaceChildren(...items.map((item) => {
     const row = document.createElement("tr");
     for (const value of cells(item)) {
       const cell = document.createElement("td"); cell.textContent = value; row.appendChild(cell);
     }
+    if (extra) row.appendChild(extra(item));
     return row;
   }));
 }
@@ -33,7 +35,8 @@ async function refresh() {
   rows("reasons", Object.entries(k.escalations_by_reason), ([reason, count]) => [reason, String(count)]);
   rows("queues", stats.queues, (q) => [q.name, q.strategy, String(q.waiting), seconds(q.longest_wait),
     seconds(q.estimated_wait), String(q.connected)]);
-  rows("agents", stats.agents, (a) => [a.name, a.state, seconds(a.since), String(a.calls_taken), a.current_call || ""]);
+  rows("agents", stats.agents, (a) => [a.name, a.state, seconds(a.since), String(a.calls_taken), a.current_call || ""],
+    (a) => supervisorMonitor.controls(a));
   $("by-state").textContent = Object.entries(stats.agents_by_state).map(([s, n]) => `${s}: ${n}`).join(" | ");
   $("alerts").replaceChildren(...(stats.alerts.length ? stats.alerts : ["No alerts"]).map((text) => {
     const li = document.createElement("li"); li.textContent = text;

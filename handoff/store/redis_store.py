@@ -13,16 +13,16 @@ import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-import redis.asyncio as redis
 from redis.exceptions import WatchError
 
+from bot.redis_client import connect
 from handoff.model import FINAL_STATES, Agent, QueuedCall, agent_from_dict, call_from_dict, to_dict
 from handoff.store.base import Change
 
 
 class RedisStore:
     def __init__(self, url: str, prefix: str = "helpline:acd"):
-        self.redis = redis.from_url(url, decode_responses=True)
+        self.redis = connect(url, decode_responses=True)
         self.prefix = prefix
 
     def _key(self, *parts: str) -> str:

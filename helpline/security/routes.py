@@ -77,6 +77,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/desk/api/queues"): allow(AGENT, SUPERVISOR),
     ("GET", "/supervisor"): page(SUPERVISOR),
     ("GET", "/supervisor/api/stats"): allow(SUPERVISOR),
+    ("GET", "/supervisor/ws"): allow(SUPERVISOR),
     ("GET", "/handoff/api/callbacks"): allow(SUPERVISOR),
     # Call history: the call list, a call's page, its audio, manual reviews, agent performance.
     ("GET", "/supervisor/calls"): page(SUPERVISOR),

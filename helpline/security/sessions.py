@@ -94,10 +94,10 @@ class SqliteSessionStore(SessionStore):
 
 class RedisSessionStore(SessionStore):
     def __init__(self, url: str, ttl: float, prefix: str = "helpline:session"):
-        import redis.asyncio as redis
+        from bot.redis_client import connect
 
         super().__init__(ttl)
-        self.redis = redis.from_url(url, decode_responses=True)
+        self.redis = connect(url, decode_responses=True)
         self.prefix = prefix
 
     async def _put(self, key: str, session: Session) -> None:
