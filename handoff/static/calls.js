@@ -42,7 +42,11 @@ async function search() {
 }
 
 async function agents() {
-  const response = await fetch("/supervisor/api/agents");
+  const period = new URLSearchParams([...query()].filter(([name]) => name === "from" || name === "to"));
+  $("agents-title").textContent = period.toString()
+    ? `Agent performance (${period.get("from") || "30 days before"} to ${period.get("to") || "now"})`
+    : "Agent performance (last 30 days)";
+  const response = await fetch(`/supervisor/api/agents?${period}`);
   if (!response.ok) return;
   const { agents: rows } = await response.json();
   $("agent-rows").replaceChildren(...rows.map((a) => cellRow([a.agent_id, String(a.calls_handled),
@@ -59,7 +63,7 @@ helplineSession.load().then((me) => {
     const field = form.elements.namedItem(name);
     if (field && field.type === "checkbox") field.checked = value === "1"; else if (field) field.value = value;
   }
-  form.addEventListener("submit", (event) => { event.preventDefault(); search(); });
+  form.addEventListener("submit", (event) => { event.preventDefault(); search(); agents(); });
   search();
   agents();
 });
