@@ -34,6 +34,8 @@ from bot.security.lockout import Lockout, VerificationGuard
 from bot.security.lockout_stores import create_attempt_store
 from bot.training_data.project import BotProject, load_project
 from bot.validation import ValidationReport, require_valid
+from handoff.call_history_api import CallHistoryApi
+from handoff.records import create_records_store
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
 from helpline.crash_recovery import LocalLines, recover_on_start
@@ -155,14 +157,18 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     archive = Path(model_path or ensure_model(project, settings)).resolve()
     model = load(archive, secrets.secret_key)
     escalation = EscalationPolicy.from_config(settings.config.escalation)
-    handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation)
+    handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation,
+                            records=create_records_store(settings.records_store, settings.data_dir))
     guard = configure_lockout(settings, handoff.settings.store)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
     add_routes(app, processor)
-    attach_handoff(app, handoff, processor)
+    attach_handoff(app, handoff)
     voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
-                              secrets.secret_key, reuse_port)
+                              secrets.secret_key, reuse_port, journal=handoff.journal)
+    add_call_history(app, handoff, voice)
+    if handoff.journal is not None and "call records" in settings.sqlite_stores():  # this process alone writes them
+        app.on_startup.append(lambda _: handoff.journal.close_orphans())
     versions = model_versions(processor, settings, archive, explicit=model_path is not None,
                               shared_store=handoff.settings.store, secret_key=secrets.secret_key)
     versions.add_routes(app)
@@ -231,18 +237,22 @@ def keep_lease(app: web.Application, voice, lease: WorkerLease) -> None:
 AGENT_BRIDGE = web.AppKey("agent_bridge", object)
 
 
-def attach_handoff(app: web.Application, handoff: HandoffService, processor: MessageProcessor) -> None:
+def attach_handoff(app: web.Application, handoff: HandoffService) -> None:
     """Agent desk and supervisor pages, the ACD loop, and ``app[AGENT_BRIDGE]`` for the voice gateway."""
-    async def conversations() -> int:
-        return len(await processor.store.keys())
-
-    handoff.desk.conversations = conversations
     handoff.attach(app)
     app[AGENT_BRIDGE] = handoff.bridge
 
 
+def add_call_history(app: web.Application, handoff: HandoffService, voice) -> None:
+    """The supervisors' call list and call pages over the call records, with the voice gateway's recordings."""
+    if handoff.journal is None:
+        return
+    recordings = (lambda: voice.config.recording_dir) if voice is not None else (lambda: None)
+    CallHistoryApi(handoff.journal.store, handoff.settings.config.scorecard, recordings).add_routes(app)
+
+
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
-                      preload: bool = False, secret_key: str = "", reuse_port: bool = False):
+                      preload: bool = False, secret_key: str = "", reuse_port: bool = False, journal=None):
     """Phone audio on the same server, where config.yml has a ``helpline: voice:`` section (``enabled: false``
     leaves it out too): a bot without one answers no calls and never loads the speech models.
 
@@ -254,4 +264,4 @@ def add_voice_gateway(app: web.Application, processor: MessageProcessor, setting
     from voice_gateway.server import add_voice_routes
 
     return add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key,
-                            reuse_port=reuse_port)
+                            reuse_port=reuse_port, journal=journal)

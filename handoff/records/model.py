@@ -38,6 +38,7 @@ class Turn:
     sentiment: float | None = None     # -1 (negative) .. 1 (positive), caller turns only
     barge_in: bool = False             # the caller spoke over the bot
     sensitive: bool = False            # a PIN / date-of-birth turn (its text is masked)
+    slots: dict[str, Any] = field(default_factory=dict)  # slots the bot set in this turn (masked)
 
 
 @dataclass
@@ -88,3 +89,19 @@ class CallRecord:
 
 
 _TURN_FIELDS = {f.name for f in dataclasses.fields(Turn)}
+
+
+@dataclass
+class Review:
+    """A supervisor's scoring of one call on the scorecard, with comments; the agent sees it on the desk."""
+    id: str
+    call_id: str
+    reviewer: str
+    at: float
+    score: float                       # 0..100, from the checks
+    checks: dict[str, bool] = field(default_factory=dict)   # scorecard check -> passed
+    comments: str = ""
+    agent_id: str | None = None        # the agent who handled the call (their reviews on the desk)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -81,6 +81,15 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/supervisor/api/stats"): allow(SUPERVISOR),
     ("GET", "/supervisor/ws"): allow(SUPERVISOR),
     ("GET", "/handoff/api/callbacks"): allow(SUPERVISOR),
+    # Call history: the call list, a call's page, its audio, manual reviews, agent performance.
+    ("GET", "/supervisor/calls"): page(SUPERVISOR),
+    ("GET", "/supervisor/calls/{call_id}"): page(SUPERVISOR),
+    ("GET", "/supervisor/api/calls"): allow(SUPERVISOR),
+    ("GET", "/supervisor/api/calls/{call_id}"): allow(SUPERVISOR),
+    ("GET", "/supervisor/api/calls/{call_id}/audio"): allow(SUPERVISOR),
+    ("POST", "/supervisor/api/calls/{call_id}/reviews"): allow(SUPERVISOR),
+    ("GET", "/supervisor/api/agents"): allow(SUPERVISOR),
+    ("GET", "/desk/api/reviews"): allow(AGENT),
     ("GET", "/handoff/static"): PUBLIC,
     # Telephony.
     ("GET", "/voice/twilio"): carrier("twilio"),
