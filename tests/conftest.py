@@ -25,3 +25,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def demo_archive(tmp_path_factory) -> Path:
     return train(load_project(ROOT), tmp_path_factory.mktemp("models"))
+
+
+# Call-record stores on real SQLite and real PostgreSQL, for every test that takes ``records``.
+from tests.records_support import records, records_backend  # noqa: E402,F401

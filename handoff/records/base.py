@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import AsyncIterator, Protocol
 
-from handoff.records.model import CallRecord, Turn
+from handoff.records.model import CallRecord, Review, Turn
 
 
 @dataclass
@@ -23,6 +23,22 @@ class CallFilter:
     synthetic: bool | None = False     # real calls only unless asked
 
 
+@dataclass
+class WindowTotals:
+    """Sums over the calls that started in one window: what every KPI of that window is made of."""
+    since: float
+    until: float
+    finished: int = 0            # calls ended (any outcome but in_progress)
+    contained: int = 0           # ... that the bot finished alone
+    queued: int = 0              # calls that entered a queue (in progress ones too)
+    answered: int = 0            # ... that an agent answered
+    answered_in_time: int = 0    # ... within the service-level threshold
+    abandoned: int = 0           # ... whose caller hung up waiting
+    wait_total: float = 0.0      # seconds from queue to answer, over the answered ones
+    handled: int = 0             # agent legs ended (talk time known)
+    handle_total: float = 0.0    # talk + wrap-up seconds over the handled ones
+
+
 class CallRecordStore(Protocol):
     async def start(self, record: CallRecord) -> None: ...          # a new call (idempotent by id)
 
@@ -37,5 +53,12 @@ class CallRecordStore(Protocol):
     def window(self, since: float, until: float, synthetic: bool = False) -> AsyncIterator[CallRecord]: ...
 
     async def open_calls(self) -> list[CallRecord]: ...             # outcome in_progress (crash recovery)
+
+    async def totals(self, since: float, until: float, service_level_seconds: float,
+                     synthetic: bool = False) -> WindowTotals: ...   # KPI sums over calls started in the window
+
+    async def add_review(self, review: Review) -> None: ...
+
+    async def reviews(self, call_id: str | None = None, agent_id: str | None = None) -> list[Review]: ...
 
     async def close(self) -> None: ...

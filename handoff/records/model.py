@@ -88,3 +88,19 @@ class CallRecord:
 
 
 _TURN_FIELDS = {f.name for f in dataclasses.fields(Turn)}
+
+
+@dataclass
+class Review:
+    """A supervisor's scoring of one call on the scorecard, with comments; the agent sees it on the desk."""
+    id: str
+    call_id: str
+    reviewer: str
+    at: float
+    score: float                       # 0..100, from the checks
+    checks: dict[str, bool] = field(default_factory=dict)   # scorecard check -> passed
+    comments: str = ""
+    agent_id: str | None = None        # the agent who handled the call (their reviews on the desk)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -1,0 +1,204 @@
+"""The call-record store over any DB-API connection; SQLite and PostgreSQL differ only in the hooks below.
+
+Both drivers are used synchronously in a worker thread (``asyncio.to_thread``), one statement
+group at a time under a lock, so the voice loop never waits on the disk and the two stores run
+the same code. Every write is its own transaction: a turn is on disk once ``add_turn`` returns.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import AsyncIterator, Callable
+
+from handoff.records.base import CallFilter, WindowTotals
+from handoff.records.model import IN_PROGRESS, CallRecord, Review, Turn
+from handoff.records import sql
+
+PAGE = 500  # records per round trip when a window is streamed
+
+
+class SqlCallRecordStore:
+    """Subclasses give ``_connect`` and the dialect's details; tables are ``{prefix}_records|_turns|_reviews``."""
+
+    placeholder = "?"
+    real = "REAL"
+    lock_row = ""              # PostgreSQL: " FOR UPDATE"
+
+    def __init__(self, prefix: str = "call"):
+        self.records, self.turns, self.reviews_table = f"{prefix}_records", f"{prefix}_turns", f"{prefix}_reviews"
+        self._db = None
+        self._lock = threading.Lock()
+
+    # -- dialect hooks -------------------------------------------------------------------------
+    def _connect(self):
+        raise NotImplementedError
+
+    def _begin(self, db, key: str) -> None:
+        """Start a write transaction that serializes writers of ``key`` (a call id)."""
+        db.execute("BEGIN")
+
+    def _sql(self, text: str) -> str:
+        return text if self.placeholder == "?" else text.replace("?", self.placeholder)
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _open(self):
+        if self._db is None:
+            db = self._connect()
+            self._begin(db, "schema")
+            try:
+                for statement in sql.schema(self.records, self.turns, self.reviews_table, self.real):
+                    db.execute(statement)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            self._db = db
+        return self._db
+
+    def _locked(self, work: Callable, *args):
+        with self._lock:
+            return work(self._open(), *args)
+
+    async def _call(self, work: Callable, *args):
+        return await asyncio.to_thread(self._locked, work, *args)
+
+    def _fetch(self, db, text: str, params=()) -> list[tuple]:
+        return db.execute(self._sql(text), params).fetchall()
+
+    def _write(self, db, key: str, work: Callable) -> None:
+        self._begin(db, key)
+        try:
+            work()
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- the interface -------------------------------------------------------------------------
+    async def start(self, record: CallRecord) -> None:
+        row = sql.record_row(record)
+        marks = ", ".join("?" * len(row))
+        names = ", ".join((*sql.COLUMNS, "flagged", "data"))
+
+        def work(db):
+            self._write(db, record.id, lambda: db.execute(self._sql(
+                f"INSERT INTO {self.records} ({names}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING"), row))
+            for turn in record.turns:
+                self._insert_turn(db, record.id, turn)
+
+        await self._call(work)
+
+    def _insert_turn(self, db, call_id: str, turn: Turn) -> None:
+        def insert():
+            (seq,) = db.execute(self._sql(f"SELECT COALESCE(MAX(seq), -1) + 1 FROM {self.turns} WHERE call_id = ?"),
+                                (call_id,)).fetchone()
+            db.execute(self._sql(f"INSERT INTO {self.turns} (call_id, seq, at, speaker, text, intent, data) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)"), sql.turn_row(call_id, seq, turn))
+        self._write(db, call_id, insert)
+
+    async def add_turn(self, call_id: str, turn: Turn) -> None:
+        await self._call(self._insert_turn, call_id, turn)
+
+    async def update(self, call_id: str, **fields) -> None:
+        def work(db):
+            def change():
+                rows = self._fetch(db, sql.SELECT_RECORD.format(records=self.records) + " WHERE id = ?"
+                                   + self.lock_row, (call_id,))
+                if not rows:
+                    raise KeyError(f"no call record {call_id!r}")
+                record = sql.merged(sql.record_from_row(rows[0], []), fields)
+                row = sql.record_row(record)
+                names = ", ".join(f"{n} = ?" for n in (*sql.COLUMNS[1:], "flagged", "data"))
+                db.execute(self._sql(f"UPDATE {self.records} SET {names} WHERE id = ?"), (*row[1:], call_id))
+            self._write(db, call_id, change)
+
+        await self._call(work)
+
+    def _with_turns(self, db, rows: list[tuple]) -> list[CallRecord]:
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        turns: dict[str, list[Turn]] = {i: [] for i in ids}
+        marks = ", ".join("?" * len(ids))
+        for call_id, *rest in self._fetch(db, f"SELECT call_id, at, speaker, text, intent, data FROM {self.turns} "
+                                              f"WHERE call_id IN ({marks}) ORDER BY call_id, seq", ids):
+            turns[call_id].append(sql.turn_from_row(rest))
+        return [sql.record_from_row(r, turns[r[0]]) for r in rows]
+
+    async def get(self, call_id: str) -> CallRecord | None:
+        def work(db):
+            rows = self._fetch(db, sql.SELECT_RECORD.format(records=self.records) + " WHERE id = ?", (call_id,))
+            return self._with_turns(db, rows)
+
+        found = await self._call(work)
+        return found[0] if found else None
+
+    async def find(self, where: CallFilter, limit: int = 100, offset: int = 0) -> list[CallRecord]:
+        clause, params = sql.where_clause(where, self.turns)
+        text = (sql.SELECT_RECORD.format(records=self.records) + f" {clause} "
+                "ORDER BY r.started_at DESC, r.id LIMIT ? OFFSET ?")
+
+        def work(db):
+            return self._with_turns(db, self._fetch(db, text, (*params, int(limit), int(offset))))
+
+        return await self._call(work)
+
+    async def window(self, since: float, until: float, synthetic: bool = False) -> AsyncIterator[CallRecord]:
+        """Records started in [since, until), oldest first, read a page at a time (keyset on the index)."""
+        base = (sql.SELECT_RECORD.format(records=self.records)
+                + " WHERE r.synthetic = ? AND r.started_at < ? AND (r.started_at > ? OR (r.started_at = ? AND r.id > ?))"
+                " ORDER BY r.started_at, r.id LIMIT ?")
+        after, after_id = since, ""  # no id is empty, so the first page takes every id at ``since``
+        while True:
+            params = (int(synthetic), until, after, after, after_id, PAGE)
+
+            def work(db, params=params):
+                return self._with_turns(db, self._fetch(db, base, params))
+
+            page = await self._call(work)
+            for record in page:
+                yield record
+            if len(page) < PAGE:
+                return
+            after, after_id = page[-1].started_at, page[-1].id
+
+    async def open_calls(self) -> list[CallRecord]:
+        text = sql.SELECT_RECORD.format(records=self.records) + " WHERE r.outcome = ? ORDER BY r.started_at"
+        return await self._call(lambda db: self._with_turns(db, self._fetch(db, text, (IN_PROGRESS,))))
+
+    async def totals(self, since: float, until: float, service_level_seconds: float,
+                     synthetic: bool = False) -> WindowTotals:
+        text = sql.totals_query(self.records)
+        params = (service_level_seconds, int(synthetic), since, until)
+        rows = await self._call(lambda db: self._fetch(db, text, params))
+        return sql.totals_from_row(since, until, rows[0])
+
+    async def add_review(self, review: Review) -> None:
+        row = sql.review_row(review)
+
+        def work(db):
+            self._write(db, review.call_id, lambda: db.execute(self._sql(
+                f"INSERT INTO {self.reviews_table} (id, call_id, agent_id, reviewer, at, score, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)"), row))
+
+        await self._call(work)
+
+    async def reviews(self, call_id: str | None = None, agent_id: str | None = None) -> list[Review]:
+        parts, params = [], []
+        for column, value in (("call_id", call_id), ("agent_id", agent_id)):
+            if value is not None:
+                parts.append(f"{column} = ?")
+                params.append(value)
+        clause = ("WHERE " + " AND ".join(parts)) if parts else ""
+        text = f"SELECT data FROM {self.reviews_table} {clause} ORDER BY at"
+        rows = await self._call(lambda db: self._fetch(db, text, params))
+        return [sql.review_from_row(r) for r in rows]
+
+    async def close(self) -> None:
+        def work():
+            with self._lock:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+
+        await asyncio.to_thread(work)
