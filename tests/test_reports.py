@@ -1,4 +1,6 @@
-"""Report figures against a hand-computed fixture (tests/report_fixture.py), edges of the window included."""
+"""Report figures against a hand-computed fixture (tests/report_fixture.py), edges of the window included.
+
+The records are read from the real call-record stores (SQLite and PostgreSQL, ``records`` fixture)."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,18 +8,16 @@ from datetime import date
 import pytest
 
 from handoff.reports.report import build_report
-from tests.records_memory import MemoryRecordStore
 from tests.report_fixture import fixture_records
 
 FIRST, END = date(2026, 11, 2), date(2026, 11, 4)
 
 
 @pytest.fixture
-async def store():
-    store = MemoryRecordStore()
+async def store(records):
     for record in fixture_records():
-        await store.start(record)
-    return store
+        await records.start(record)
+    return records
 
 
 async def test_totals_match_the_hand_computed_figures(store):

@@ -11,7 +11,6 @@ from handoff.reports.periods import Calendar
 from handoff.reports.report import build_report
 from handoff.reports.staffing import Targets, signed_in_by_hour, staff_plan
 from handoff.store.sqlite_store import SqliteStore
-from tests.records_memory import MemoryRecordStore
 from tests.report_fixture import at, fixture_records
 
 
@@ -54,11 +53,10 @@ async def test_no_sign_in_history_is_reported_as_unknown(tmp_path):
     await store.close()
 
 
-async def test_agents_needed_follow_the_hourly_pattern():
-    store = MemoryRecordStore()
+async def test_agents_needed_follow_the_hourly_pattern(records):
     for record in fixture_records():
-        await store.start(record)
-    report = await build_report(store, date(2026, 11, 2), date(2026, 11, 4))
+        await records.start(record)
+    report = await build_report(records, date(2026, 11, 2), date(2026, 11, 4))
     signed_in = [0.0] * 24
     signed_in[9] = 1.0
     plan = {row["hour"]: row for row in staff_plan(report, Targets(0.8, 20, 0.3, 0.85), signed_in)}
