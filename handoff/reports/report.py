@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from handoff.records.base import CallRecordStore
-from handoff.records.model import CallRecord
+from handoff.records.model import IN_PROGRESS, CallRecord
 from handoff.reports.periods import BY, Calendar, days_by_weekday
-from handoff.reports.tally import Tally
+from handoff.reports.tally import Tally, turn_counts
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TOP = 10
@@ -48,24 +48,46 @@ class ReportBuilder:
         self.since, self.until = self.calendar.window(self.first, self.end)
 
     def add(self, record: CallRecord) -> None:
-        if not self.since <= record.started_at < self.until:
-            return  # the store's window should not send it; the definition is kept here either way
-        sl = self.service_level_seconds
-        place = self.calendar.place(record.started_at)
-        for tally in (self.totals, self.periods[getattr(place, self.by)],
-                      self.pattern[(place.weekday, place.hour_of_day)]):
-            tally.add(record, sl)
-        if record.queue:
-            self.queues[record.queue].add(record, sl)
-        if record.agent_id:
-            self.agents[record.agent_id].add(record, sl)
-        if record.queued_at is not None:
-            self.reasons[record.escalation_reason or "unknown"] += 1
+        """One call record, turns and all."""
+        if not self.add_call(record.started_at, record.outcome, record.queue, record.agent_id, record.queued_at,
+                             record.answered_at, record.agent_ended_at, record.wrap_up_seconds,
+                             record.escalation_reason) or record.outcome == IN_PROGRESS:
+            return
+        self.add_turns(record.started_at, record.queue, record.agent_id, *turn_counts(record.turns))
         for turn in record.turns:
             if turn.intent is not None:
                 self.intents[turn.intent] += 1
             if turn.knowledge == "answered" and turn.article:
                 self.articles[turn.article] += 1
+
+    def add_call(self, started_at: float, outcome: str, queue: str | None, agent_id: str | None,
+                 queued_at: float | None, answered_at: float | None, agent_ended_at: float | None,
+                 wrap_up_seconds: float | None, escalation_reason: str | None) -> bool:
+        """Count one call in every row it belongs to; False (nothing counted) when it started outside the window."""
+        if not self.since <= started_at < self.until:
+            return False  # the store's window should not send it; the definition is kept here either way
+        args = (outcome, queued_at, answered_at, agent_ended_at, wrap_up_seconds, self.service_level_seconds)
+        for tally in self._tallies(started_at, queue, agent_id):
+            tally.add_call(*args)
+        if queued_at is not None:
+            self.reasons[escalation_reason or "unknown"] += 1
+        return True
+
+    def add_turns(self, started_at: float, queue: str | None, agent_id: str | None, classified: int,
+                  fallbacks: int, answers: int, misses: int) -> None:
+        """Turn counts (``turn_counts``) of finished calls that started at ``started_at`` (or in its quarter hour)."""
+        if self.since <= started_at < self.until:
+            for tally in self._tallies(started_at, queue, agent_id):
+                tally.add_turns(classified, fallbacks, answers, misses)
+
+    def _tallies(self, started_at: float, queue: str | None, agent_id: str | None) -> list[Tally]:
+        place = self.calendar.place(started_at)
+        tallies = [self.totals, self.periods[getattr(place, self.by)], self.pattern[(place.weekday, place.hour_of_day)]]
+        if queue:
+            tallies.append(self.queues[queue])
+        if agent_id:
+            tallies.append(self.agents[agent_id])
+        return tallies
 
     def result(self) -> dict:
         """The report as plain data (what ``--format json`` prints and the page draws)."""
@@ -127,7 +149,10 @@ def _top(name: str, unit: str, counts: Counter, whole: int) -> list[dict]:
 async def build_report(store: CallRecordStore, first: date, end: date, by: str = "day", tz: str = "UTC",
                        service_level_seconds: float = 20.0, synthetic: bool = False) -> dict:
     """The report of ``[first, end)``: real calls, or with ``synthetic`` the demo's synthetic ones."""
+    from handoff.reports.sql_source import feed_from_sql
+
     builder = ReportBuilder(first, end, by, tz, service_level_seconds, synthetic)
-    async for record in store.window(builder.since, builder.until, synthetic):
-        builder.add(record)
+    if not await feed_from_sql(store, builder):
+        async for record in store.window(builder.since, builder.until, synthetic):
+            builder.add(record)
     return builder.result()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from handoff.records.model import ABANDONED, CALLBACK, CONTAINED, IN_PROGRESS, TRANSFERRED, VOICEMAIL, CallRecord
+from handoff.records.model import ABANDONED, CALLBACK, CONTAINED, IN_PROGRESS, TRANSFERRED, VOICEMAIL, Turn
 
 
 @dataclass
@@ -46,38 +46,43 @@ class Tally:
     knowledge_answers: int = 0
     knowledge_misses: int = 0
 
-    def add(self, record: CallRecord, service_level_seconds: float) -> None:
+    def add_call(self, outcome: str, queued_at: float | None, answered_at: float | None,
+                 agent_ended_at: float | None, wrap_up_seconds: float | None, service_level_seconds: float) -> None:
+        """One call, from the record's columns (the turns come through ``add_turn``)."""
         self.calls += 1
-        if record.outcome == IN_PROGRESS:
+        if outcome == IN_PROGRESS:
             self.in_progress += 1
             return
-        outcome = record.outcome
-        self.contained += outcome == CONTAINED
-        self.callbacks += outcome == CALLBACK
-        self.voicemails += outcome == VOICEMAIL
-        self.transferred += outcome == TRANSFERRED
-        if record.queued_at is not None:
-            self.offered += 1
-            if record.answered_at is not None:
-                wait = max(0.0, record.answered_at - record.queued_at)
-                self.handled += 1
-                self.wait_sum += wait
-                self.answered_in_time += wait <= service_level_seconds
-                talk = record.talk_seconds
-                if talk is not None:
-                    self.ended += 1
-                    self.talk_sum += talk
-                    self.wrap_sum += record.wrap_up_seconds or 0.0
-            elif outcome == ABANDONED:
-                self.abandoned += 1
-        for turn in record.turns:
-            if turn.intent is not None or turn.fallback:
-                self.classified_turns += 1
-                self.fallback_turns += turn.fallback
-            if turn.knowledge == "answered":
-                self.knowledge_answers += 1
-            elif turn.knowledge == "missed":
-                self.knowledge_misses += 1
+        if outcome == CONTAINED:
+            self.contained += 1
+        elif outcome == CALLBACK:
+            self.callbacks += 1
+        elif outcome == VOICEMAIL:
+            self.voicemails += 1
+        elif outcome == TRANSFERRED:
+            self.transferred += 1
+        if queued_at is None:
+            return
+        self.offered += 1
+        if answered_at is not None:
+            wait = answered_at - queued_at if answered_at > queued_at else 0.0
+            self.handled += 1
+            self.wait_sum += wait
+            if wait <= service_level_seconds:
+                self.answered_in_time += 1
+            if agent_ended_at is not None:
+                self.ended += 1
+                self.talk_sum += agent_ended_at - answered_at if agent_ended_at > answered_at else 0.0
+                self.wrap_sum += wrap_up_seconds or 0.0
+        elif outcome == ABANDONED:
+            self.abandoned += 1
+
+    def add_turns(self, classified: int, fallbacks: int, answers: int, misses: int) -> None:
+        """The turns of one finished call, as ``turn_counts`` counts them."""
+        self.classified_turns += classified
+        self.fallback_turns += fallbacks
+        self.knowledge_answers += answers
+        self.knowledge_misses += misses
 
     def merge(self, other: "Tally") -> None:
         for f in fields(self):
@@ -117,6 +122,18 @@ def _ratio(part: int, whole: int) -> float | None:
 
 def _mean(total: float, count: int) -> float | None:
     return round(total / count, 1) if count else None
+
+
+def turn_counts(turns: list[Turn]) -> tuple[int, int, int, int]:
+    """Classified turns (an intent, or a fallback), fallbacks, knowledge answers and misses of one call."""
+    classified = fallbacks = answers = misses = 0
+    for turn in turns:
+        if turn.intent is not None or turn.fallback:
+            classified += 1
+            fallbacks += bool(turn.fallback)
+        answers += turn.knowledge == "answered"
+        misses += turn.knowledge == "missed"
+    return classified, fallbacks, answers, misses
 
 
 FIGURES = tuple(Tally().figures())  # the column names of every per-row table
