@@ -110,7 +110,7 @@ def _call(rng: random.Random, call_id: str, start: float, load: float, shape: De
     record.escalation_reason = record.escalation_reason or REASONS.get(intent, "agent_request")
     record.queue = rng.choice(shape.queues)
     record.queued_at = start + rng.uniform(20, 60)
-    wait = rng.expovariate(1 / (5 + 80 * load ** 2))        # waits lengthen as the hour fills
+    wait = rng.expovariate(1 / (4 + 40 * load ** 2))        # waits lengthen as the hour fills
     patience = rng.expovariate(1 / 150)
     if patience < wait:
         record.outcome = rng.choices((ABANDONED, CALLBACK, VOICEMAIL), (0.75, 0.2, 0.05))[0]

@@ -44,19 +44,21 @@ def staff_plan(report: dict, targets: Targets, signed_in: list[float] | None = N
     return rows
 
 
-async def signed_in_by_hour(acd_store, calendar: Calendar, since: float, until: float, days: int) -> list[float] | None:
+async def signed_in_by_hour(acd_store, calendar: Calendar, since: float, until: float, days: int,
+                            synthetic: bool = False) -> list[float] | None:
     """Average agents signed in during each local hour of ``[since, until)``; None without any record.
 
+    ``synthetic`` reads the demo's shifts (``helpline demo-data``) instead of the real sign-ins.
     An agent whose first record in the window is a sign-out was signed in from the window's start; one
     still signed in at its end counts until the end (or until now, for a window reaching the future).
     """
     records = await acd_store.records(PRESENCE, since=since)
-    if not records:
-        return None
     events: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for item in records:
-        if item["at"] < until:
+        if item["at"] < until and bool(item.get("synthetic")) == synthetic:
             events[item["agent_id"]].append((item["at"], bool(item["signed_in"])))
+    if not events:
+        return None
     seconds = [0.0] * 24
     for agent_events in events.values():
         agent_events.sort()
