@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 
 from handoff.ewt import estimated_wait, recent_mean
 from handoff.model import (
@@ -30,6 +30,9 @@ from handoff.strategies.round_robin import rota_key
 logger = logging.getLogger(__name__)
 LOGGED_IN = (AVAILABLE, ON_CALL, WRAP_UP)
 PRESENCE = "presence"  # record kind: {"agent_id", "signed_in", "at"}
+# Told what happened to a call ("queued", "rejected", "answered", "transferred", "note", "ended") or that an
+# agent changed state ("agent_<state>", call None): how the call records follow the ACD.
+Watcher = Callable[[str, QueuedCall | None, str | None], Awaitable[None]]
 
 
 @dataclass
@@ -57,6 +60,7 @@ class ACD:
         self.handle_time_samples = handle_time_samples
         self._wake = asyncio.Event()
         self._stopping = False
+        self.watchers: list[Watcher] = []
 
     def queue(self, name: str) -> QueueConfig:
         try:
@@ -157,6 +161,7 @@ class ACD:
             call.state, call.ended_at = REJECTED, now
             await self.store.add_record("call", to_dict(call))
             logger.warning("queue full", extra={"queue": queue.name, "call_id": call.id})
+            await self._tell("rejected", call)
             return Admission(False, reason="queue_full")
         call.entered_at = call.entered_at or now
         call.queue_entered_at = now
@@ -166,6 +171,7 @@ class ACD:
         logger.info("call queued", extra={"call_id": call.id, "queue": queue.name, "position": position,
                                           "reason": call.reason})
         await self.store.publish("acd", {"type": "enqueued", "call_id": call.id})
+        await self._tell("queued", call)
         self.wake()
         return Admission(True, position, call.announced_wait)
 
@@ -207,7 +213,9 @@ class ACD:
         for other in rung:
             await self._withdraw_offer(call_id, other)
         agent = await self.store.get_agent(agent_id)
-        await self.store.set_meta(f"rota:{(await self.store.get_call(call_id)).queue}", list(rota_key(agent)))
+        answered = await self.store.get_call(call_id)
+        await self.store.set_meta(f"rota:{answered.queue}", list(rota_key(agent)))
+        await self._tell("answered", answered, agent_id)
         await self._agent_event(agent_id, "connected", call_id=call_id)
         await self.store.publish(f"call:{call_id}", {"type": "connected", "agent_id": agent_id,
                                                      "agent_name": agent.name})
@@ -295,6 +303,7 @@ class ACD:
 
         if not await self.store.update(call_id, agent_id, change):
             return False
+        await self._tell("transferred", await self.store.get_call(call_id), agent_id)
         await self.store.publish(f"call:{call_id}", {"type": "transferred", "queue": to_queue})
         await self._agent_event(agent_id, "state", state=WRAP_UP)
         self.wake()
@@ -306,7 +315,10 @@ class ACD:
                 return False
             call.notes.append(note)
             return True
-        return await self.store.update(call_id, None, change)
+        if not await self.store.update(call_id, None, change):
+            return False
+        await self._tell("note", await self.store.get_call(call_id), agent_id)
+        return True
 
     async def _finish(self, call_id: str, final_state: Callable[[QueuedCall], str | None], reason: str) -> str | None:
         call = await self.store.get_call(call_id)
@@ -314,6 +326,7 @@ class ACD:
             return None
         now = self.clock()
         result: list[str] = []
+        final: list[QueuedCall] = []
         rung = list(call.offered_to)
 
         def change(call: QueuedCall | None, agent: Agent | None) -> bool:
@@ -325,6 +338,7 @@ class ACD:
             call.state, call.ended_at = state, now
             call.notes.append(f"ended: {reason}")
             result.append(state)
+            final[:] = [call]
             return True
 
         if not await self.store.update(call_id, call.agent_id, change):
@@ -335,6 +349,7 @@ class ACD:
             await self._remember_handle_time(call.queue, now - (call.answered_at or now))
             await self._agent_event(call.agent_id, "call_ended", call_id=call_id)
         logger.info("call left the queue", extra={"call_id": call_id, "state": result[0], "reason": reason})
+        await self._tell("ended", final[0], call.agent_id)
         await self.store.publish("acd", {"type": "ended", "call_id": call_id})
         return result[0]
 
@@ -364,6 +379,16 @@ class ACD:
 
     async def _agent_event(self, agent_id: str, kind: str, **data) -> None:
         await self.store.publish(f"agent:{agent_id}", {"type": kind, **data})
+        if kind == "state":
+            await self._tell(f"agent_{data['state']}", None, agent_id)
+
+    async def _tell(self, event: str, call: QueuedCall | None, agent_id: str | None = None) -> None:
+        """Tell the watchers; one that fails is logged and never stops the ACD."""
+        for watcher in self.watchers:
+            try:
+                await watcher(event, call, agent_id)
+            except Exception:
+                logger.exception("ACD watcher failed", extra={"event": event, "call_id": call.id if call else None})
 
     # --- the distribution loop ---------------------------------------------------------
     def wake(self) -> None:

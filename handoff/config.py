@@ -9,6 +9,7 @@ from pydantic import Field, PositiveInt, ValidationError, field_validator, model
 
 from bot.config_model import ConfigModel, config_errors
 from handoff.model import Agent, QueueConfig
+from handoff.quality.config import ScorecardConfig
 from bot.security.passwords import check_hash
 
 class HandoffConfigError(ValueError):
@@ -74,6 +75,14 @@ class ReportsConfig(ConfigModel):
         return value
 
 
+class RecordsConfig(ConfigModel):
+    """Where the call history (one record per call) is kept."""
+
+    store: str | None = None
+    """sqlite (default: data_dir/records.sqlite3) | sqlite:///PATH | postgresql://USER@HOST/DB. Unset with a
+    PostgreSQL tracker store: that database. HELPLINE_RECORDS_STORE overrides it."""
+
+
 class HandoffConfig(ConfigModel):
     """``helpline: handoff:``: queues (Asterisk queues.conf / FreeSWITCH mod_callcenter terms) and agents."""
 
@@ -93,6 +102,11 @@ class HandoffConfig(ConfigModel):
     service_level_seconds: float = Field(20.0, gt=0)
     alerts: AlertsConfig = AlertsConfig()
     reports: ReportsConfig = ReportsConfig()
+    kpi_window_hours: float = Field(24.0, gt=0, le=24 * 31)
+    """The supervisor page's KPIs cover the calls that started in the last this many hours."""
+    records: RecordsConfig = RecordsConfig()
+    scorecard: ScorecardConfig = ScorecardConfig()
+    """The quality checks every call is scored on at its end (and supervisors score by hand)."""
 
     @model_validator(mode="after")
     def _names_are_consistent(self) -> "HandoffConfig":

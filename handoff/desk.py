@@ -54,9 +54,9 @@ class Desk:
     acd: ACD
     hub: DeskHub
     bridge: object                                  # handoff.bridge.ACDAgentBridge (agent_audio)
-    service_level_seconds: float = 20.0
     alerts: dict = field(default_factory=dict)
-    conversations: Callable[[], Awaitable[int]] | None = None
+    kpis: Callable[[], Awaitable[dict]] | None = None   # the live KPIs from the call records (handoff.kpis)
+    kpi_window: float = 24 * 3600
     more_alerts: Callable[[], Awaitable[list[str]]] | None = None  # alerts from elsewhere (verification lockouts)
 
     def add_routes(self, app: web.Application) -> None:
@@ -75,7 +75,7 @@ class Desk:
                                    "waited": round(now - c.entered_at, 1)} for c in calls])
 
     async def stats(self, request: web.Request) -> web.Response:
-        view = await supervisor_view(self.acd, self.service_level_seconds, self.alerts, self.conversations)
+        view = await supervisor_view(self.acd, self.alerts, self.kpis, self.kpi_window)
         if self.more_alerts is not None:
             view["alerts"] += await self.more_alerts()
         return web.json_response(view)

@@ -1,9 +1,19 @@
 """The supervisor's view: queues, agents by state, live KPIs and threshold alerts.
 
-KPIs follow the usual contact-centre definitions: service level = answered
-within ``service_level_seconds`` / (answered + abandoned); ASA = mean time to
-answer; AHT = mean talk time of completed calls; IVR containment = share of
-conversations the bot finished without a person.
+KPIs follow the usual contact-centre definitions, all over ONE window of calls (those that
+started in the last ``kpi_window_hours``), numerator and denominator alike:
+
+* IVR containment = calls the bot finished alone / calls finished;
+* service level = queued calls answered within ``service_level_seconds`` / (answered + abandoned);
+* ASA = mean seconds from entering the queue to an agent answering;
+* AHT = mean talk + wrap-up seconds of the calls agents finished;
+* abandonment = queued callers who hung up before an answer / (answered + abandoned).
+
+A call belongs to the window it started in, so a call that started before the window and ends in
+it is not counted, and one that started in it and is still going counts once it is answered or
+ends. The figures come from the call records (``handoff.records``) in one indexed range query
+(``CallRecordStore.totals``), cached until a call closes or ``max_age`` passes, instead of a scan
+of every conversation on each refresh of the page.
 """
 from __future__ import annotations
 
@@ -11,11 +21,48 @@ from collections import Counter
 from typing import Awaitable, Callable
 
 from handoff.acd import ACD
-from handoff.model import ABANDONED, AGENT_STATES, CONNECTED, WAITING, to_dict
+from handoff.model import AGENT_STATES, CONNECTED, WAITING
+from handoff.records.base import CallRecordStore, WindowTotals
+from handoff.records.model import CallRecord
 
 
-async def supervisor_view(acd: ACD, service_level_seconds: float, alerts: dict[str, float],
-                          conversations: Callable[[], Awaitable[int]] | None = None,
+def kpis_of(totals: WindowTotals) -> dict:
+    """The KPI ratios of one window's sums (None where a figure has no calls to speak of)."""
+    offered = totals.answered + totals.abandoned
+    return {
+        "window_start": totals.since,
+        "window_end": totals.until,
+        "calls_finished": totals.finished,
+        "calls_offered": offered,
+        "ivr_containment": round(totals.contained / totals.finished, 3) if totals.finished else None,
+        "service_level": round(totals.answered_in_time / offered, 3) if offered else None,
+        "asa_seconds": round(totals.wait_total / totals.answered, 1) if totals.answered else None,
+        "aht_seconds": round(totals.handle_total / totals.handled, 1) if totals.handled else None,
+        "abandonment_rate": round(totals.abandoned / offered, 3) if offered else None,
+    }
+
+
+class LiveKpis:
+    """The KPIs of the last ``window`` seconds, recomputed at most every ``max_age`` seconds or when a call closes."""
+
+    def __init__(self, store: CallRecordStore, window: float, service_level_seconds: float,
+                 clock: Callable[[], float], max_age: float = 5.0):
+        self.store, self.window, self.service_level_seconds = store, window, service_level_seconds
+        self.clock, self.max_age = clock, max_age
+        self._cached: tuple[float, dict] | None = None
+
+    async def current(self) -> dict:
+        now = self.clock()
+        if self._cached is None or now - self._cached[0] > self.max_age:
+            totals = await self.store.totals(now - self.window, now, self.service_level_seconds)
+            self._cached = (now, kpis_of(totals))
+        return dict(self._cached[1])
+
+    async def call_closed(self, record: CallRecord) -> None:
+        self._cached = None
+
+
+async def supervisor_view(acd: ACD, alerts: dict[str, float], kpis: Callable[[], Awaitable[dict]] | None = None,
                           window: float = 24 * 3600) -> dict:
     now = acd.clock()
     live = await acd.store.calls()
@@ -33,34 +80,18 @@ async def supervisor_view(acd: ACD, service_level_seconds: float, alerts: dict[s
             "calls": [{"id": c.id, "reason": c.reason, "priority": c.priority,
                        "waited": round(now - c.entered_at, 1)} for c in waiting],
         })
-    answered = [r for r in records if r.get("answered_at")] + [to_dict(c) for c in live if c.answered_at]
-    abandoned = [r for r in records if r["state"] == ABANDONED]
-    waits = [r["answered_at"] - r["entered_at"] for r in answered]
-    talks = [r["ended_at"] - r["answered_at"] for r in records if r.get("answered_at") and r.get("ended_at")]
-    offered = len(answered) + len(abandoned)
+    figures = await kpis() if kpis is not None else kpis_of(WindowTotals(now - window, now))
     escalations = Counter(r.get("reason") or "unknown" for r in records) + Counter(c.reason or "unknown" for c in live)
-    kpis = {
-        "calls_offered": offered,
-        "service_level": round(sum(1 for w in waits if w <= service_level_seconds) / offered, 3) if offered else None,
-        "asa_seconds": round(sum(waits) / len(waits), 1) if waits else None,
-        "aht_seconds": round(sum(talks) / len(talks), 1) if talks else None,
-        "abandonment_rate": round(len(abandoned) / offered, 3) if offered else None,
-        "ivr_containment": None,
-        "escalations_by_reason": dict(escalations),
-        "callbacks_pending": sum(1 for c in await acd.store.records("callback") if c.get("status") == "pending"),
-    }
-    if conversations is not None:
-        total = await conversations()
-        escalated = len({r["id"] for r in records} | {c.id for c in live})
-        kpis["ivr_containment"] = round(1 - escalated / total, 3) if total else None
+    figures["escalations_by_reason"] = dict(escalations)
+    figures["callbacks_pending"] = sum(1 for c in await acd.store.records("callback") if c.get("status") == "pending")
     return {
         "now": now,
         "queues": queues,
         "agents": [{"id": a.id, "name": a.name, "state": a.state, "since": round(now - a.state_since, 1),
                     "calls_taken": a.calls_taken, "current_call": a.current_call} for a in agents],
         "agents_by_state": {s: sum(1 for a in agents if a.state == s) for s in AGENT_STATES},
-        "kpis": kpis,
-        "alerts": _alerts(kpis, queues, alerts),
+        "kpis": figures,
+        "alerts": _alerts(figures, queues, alerts),
     }
 
 

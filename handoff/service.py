@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from aiohttp import web
 
@@ -15,6 +14,9 @@ from handoff.acd import ACD
 from handoff.bridge import ACDAgentBridge
 from handoff.config import HandoffConfig, HandoffSettings, load_handoff_settings
 from handoff.desk import Desk, DeskHub
+from handoff.kpis import LiveKpis
+from handoff.records.base import CallRecordStore
+from handoff.records.journal import RecordJournal
 from handoff.port import ACDHandoffPort
 from handoff.store import create_store
 from handoff.store.base import ACDStore
@@ -27,6 +29,7 @@ class HandoffService:
     port: ACDHandoffPort
     bridge: ACDAgentBridge
     desk: Desk
+    journal: RecordJournal | None = None    # the call records, where kept
 
     def attach(self, app: web.Application) -> None:
         """Serve the desk and supervisor pages and run the distribution loop with the app."""
@@ -48,13 +51,16 @@ class HandoffService:
             task.cancel()
         await self.bridge.close()
         await self.acd.store.close()
+        if self.journal is not None:
+            await self.journal.store.close()
 
 
 def build_handoff(config: HandoffConfig | Mapping | None, data_dir: Path, sensitive_slots: set[str],
-                  conversations: Callable[[], Awaitable[int]] | None = None,
-                  policy: EscalationPolicy | None = None, store: ACDStore | None = None) -> HandoffService:
+                  policy: EscalationPolicy | None = None, store: ACDStore | None = None,
+                  records: CallRecordStore | None = None) -> HandoffService:
     """From config.yml's ``helpline: handoff:`` and the escalation policy; HELPLINE_HANDOFF_STORE overrides
-    the store (e.g. ``redis://127.0.0.1:6379/0`` for every gateway process of a site)."""
+    the store (e.g. ``redis://127.0.0.1:6379/0`` for every gateway process of a site). With ``records`` the
+    ACD's calls are written to the call records and the supervisor's KPIs come from them."""
     settings = load_handoff_settings(config)
     settings.store = os.environ.get("HELPLINE_HANDOFF_STORE", settings.store)
     policy = policy or EscalationPolicy.from_config(None)
@@ -64,5 +70,12 @@ def build_handoff(config: HandoffConfig | Mapping | None, data_dir: Path, sensit
     hub = DeskHub()
     bridge = ACDAgentBridge(acd, hub, data_dir / "voicemail")
     port = ACDHandoffPort(acd, policy, sensitive_slots, config.vip_priority, config.webhook)
-    desk = Desk(acd, hub, bridge, config.service_level_seconds, config.alerts.model_dump(), conversations)
-    return HandoffService(settings, acd, port, bridge, desk)
+    desk = Desk(acd, hub, bridge, config.alerts.model_dump(), kpi_window=config.kpi_window_hours * 3600)
+    journal = None
+    if records is not None:
+        journal = RecordJournal(records, config.scorecard, acd.clock)
+        acd.watchers.append(journal.acd_changed)
+        kpis = LiveKpis(records, desk.kpi_window, config.service_level_seconds, acd.clock)
+        journal.on_closed.append(kpis.call_closed)
+        desk.kpis = kpis.current
+    return HandoffService(settings, acd, port, bridge, desk, journal)

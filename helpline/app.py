@@ -34,6 +34,7 @@ from bot.security.lockout import Lockout, VerificationGuard
 from bot.security.lockout_stores import create_attempt_store
 from bot.training_data.project import BotProject, load_project
 from bot.validation import ValidationReport, require_valid
+from handoff.records import create_records_store
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
 from helpline.security.audit import AuditLog
@@ -152,14 +153,15 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     archive = Path(model_path or ensure_model(project, settings)).resolve()
     model = load(archive, secrets.secret_key)
     escalation = EscalationPolicy.from_config(settings.config.escalation)
-    handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation)
+    handoff = build_handoff(settings.config.handoff, settings.data_dir, settings.sensitive_slots, policy=escalation,
+                            records=create_records_store(settings.records_store, settings.data_dir))
     guard = configure_lockout(settings, handoff.settings.store)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
     add_routes(app, processor)
-    attach_handoff(app, handoff, processor)
+    attach_handoff(app, handoff)
     voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
-                              secrets.secret_key, reuse_port)
+                              secrets.secret_key, reuse_port, journal=handoff.journal)
     versions = model_versions(processor, settings, archive, explicit=model_path is not None,
                               shared_store=handoff.settings.store, secret_key=secrets.secret_key)
     versions.add_routes(app)
@@ -222,18 +224,14 @@ def keep_lease(app: web.Application, voice, lease: WorkerLease) -> None:
 AGENT_BRIDGE = web.AppKey("agent_bridge", object)
 
 
-def attach_handoff(app: web.Application, handoff: HandoffService, processor: MessageProcessor) -> None:
+def attach_handoff(app: web.Application, handoff: HandoffService) -> None:
     """Agent desk and supervisor pages, the ACD loop, and ``app[AGENT_BRIDGE]`` for the voice gateway."""
-    async def conversations() -> int:
-        return len(await processor.store.keys())
-
-    handoff.desk.conversations = conversations
     handoff.attach(app)
     app[AGENT_BRIDGE] = handoff.bridge
 
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,
-                      preload: bool = False, secret_key: str = "", reuse_port: bool = False):
+                      preload: bool = False, secret_key: str = "", reuse_port: bool = False, journal=None):
     """Phone audio on the same server, where config.yml has a ``helpline: voice:`` section (``enabled: false``
     leaves it out too): a bot without one answers no calls and never loads the speech models.
 
@@ -245,4 +243,4 @@ def add_voice_gateway(app: web.Application, processor: MessageProcessor, setting
     from voice_gateway.server import add_voice_routes
 
     return add_voice_routes(app, processor, settings, agent_bridge, preload=preload, secret_key=secret_key,
-                            reuse_port=reuse_port)
+                            reuse_port=reuse_port, journal=journal)

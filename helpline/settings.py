@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.config import BotConfig
 from bot.crm.config import CrmConfig
 from bot.training_data.yaml_reader import TrainingDataError
+from handoff.records import records_store_url
 from helpline.config_schema import HelplineConfig, load_helpline_config
 from helpline.endpoints import read_endpoints
 from voice_gateway.config import VoiceConfig
@@ -36,7 +37,13 @@ class Settings:
             stores.append("trackers")
         if not str(self.handoff_store).startswith(("redis://", "rediss://", "unix://")):
             stores.append("handoff queues")
+        if not str(self.records_store).startswith(("postgresql://", "postgres://")):
+            stores.append("call records")
         return stores
+
+    @property
+    def records_store(self) -> str | None:
+        return records_store_url(self.config.handoff.records.store, self.tracker_store)
 
     @property
     def handoff_store(self) -> str | None:

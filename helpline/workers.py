@@ -75,8 +75,9 @@ def check_shared_stores(settings) -> str | None:
     problems = []
     sqlite = settings.sqlite_stores()
     if sqlite:
-        problems.append(f"{' and '.join(sqlite)} are in SQLite (set tracker_store to postgresql://... and the "
-                        "handoff store to redis://...)")
+        listed = ", ".join(sqlite[:-1]) + " and " + sqlite[-1] if len(sqlite) > 1 else sqlite[0]
+        problems.append(f"{listed} are in SQLite (set tracker_store to postgresql://... and the "
+                        "handoff store to redis://...; call records follow a PostgreSQL tracker store)")
     if not settings.lock_store:
         problems.append("no shared conversation lock (endpoints.yml lock_store: {type: redis, ...}, or "
                         "HELPLINE_LOCK_STORE=redis://...)")

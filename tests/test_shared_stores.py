@@ -98,4 +98,4 @@ def test_workers_need_shared_stores(tmp_path):
                             env={**__import__("os").environ, "HELPLINE_DATA_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "several workers need shared stores" in result.stderr
-    assert "trackers and handoff queues are in SQLite" in result.stderr and "lock_store" in result.stderr
+    assert "trackers, handoff queues and call records are in SQLite" in result.stderr and "lock_store" in result.stderr

@@ -51,13 +51,15 @@ MAX_WS_MESSAGE = 64 * 1024  # larger messages close that call (aiohttp answers w
 
 
 def add_voice_routes(app: web.Application, processor, settings, agent_bridge: AgentBridge | None = None,
-                     preload: bool = False, secret_key: str = "", reuse_port: bool = False) -> VoiceServices:
+                     preload: bool = False, secret_key: str = "", reuse_port: bool = False,
+                     journal=None) -> VoiceServices:
     """Attach the voice gateway to the bot's app; returns the shared services (tests and benchmarks read them).
 
     ``secret_key`` signs the voice tokens that ``/voice/token`` hands out; ``reuse_port``: the AudioSocket
-    listener shares its port with the other worker processes (``helpline run --workers``)."""
+    listener shares its port with the other worker processes (``helpline run --workers``); ``journal``: where
+    each call's record is written (``bot.core.call_journal.CallJournal``)."""
     config = load_voice_config(settings.voice, settings.project)
-    services = VoiceServices(processor, config, agent_bridge=agent_bridge)
+    services = VoiceServices(processor, config, agent_bridge=agent_bridge, journal=journal)
     app[SERVICES_KEY] = services
     app.router.add_get("/voice/twilio", _websocket_handler(services, TwilioSerializer, "twilio"))
     app.router.add_get("/voice/ws", _websocket_handler(services, HelplinePcmSerializer, "helpline",

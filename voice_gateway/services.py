@@ -25,6 +25,7 @@ class VoiceServices:
     calls: dict = field(default_factory=dict)  # call_id -> CallSession, live calls
     connections: ConnectionLimits = field(init=False)  # open voice connections, by client address
     turn_latencies_ms: list[float] = field(default_factory=list)  # end of turn -> first bot audio frame sent
+    journal: object | None = None  # bot.core.call_journal.CallJournal: the call records, where kept
     live_calls: object | None = None  # told of every call opened and closed (helpline.worker_lease.WorkerLease)
     loading: asyncio.Future | None = None  # load_models(), started with the app
     prewarming: asyncio.Future | None = None  # prewarm(), started once the models are loaded

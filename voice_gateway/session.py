@@ -22,6 +22,7 @@ from voice_gateway.agent_bridge import BRIDGE_SAMPLE_RATE
 from voice_gateway.audio.dtmf import DtmfDetector
 from voice_gateway.audio.hold import hold_chime
 from voice_gateway.audio.resample import StreamResampler, resample
+from voice_gateway.call_history import CallHistory
 from voice_gateway.caller_leg import GatewayCallerLeg
 from voice_gateway.frames import CallerAudio, CallStarted, Event, KeyPressed, OutboundFrame, PlaybackMark
 from voice_gateway.interruptions import strategies_from_config
@@ -62,6 +63,8 @@ class CallSession:
         self.recorder = CallRecorder(config.recording_dir, self.call_id, self.sample_rate, self.external_id) \
             if config.recording_dir else None
         self.playback = Playback(send, self.sample_rate, on_audio=self._record_bot_audio)
+        self.history = CallHistory(services.journal, call_id, self.processor.sensitive_slots,
+                                   self.recorder.started if self.recorder is not None else self.started_at)
         self.inputs: asyncio.Queue[tuple] = asyncio.Queue()
         self.expecting_digits = False  # the bot asked for an order number, a PIN...
         self.expected_digits: int | None = None  # how many digits that slot takes, when known
@@ -88,6 +91,7 @@ class CallSession:
         logger.info("call started", extra=self._log(protocol=self.protocol, external_call_id=self.external_id,
                                                     sample_rate=self.sample_rate, caller_number=self.caller_number))
         await self._notify({"event": "started", "call_id": self.call_id, "external_call_id": self.external_id})
+        await self.history.started(self.protocol, self.caller_number)
         self._worker = asyncio.ensure_future(self._work())
 
     async def close(self, reason: str) -> None:
@@ -104,8 +108,11 @@ class CallSession:
                 await self.services.agent_bridge.caller_left(self.call_id, reason)
             except Exception:
                 logger.exception("agent bridge failed on caller_left", extra=self._log())
+        recordings = {}
         if self.recorder is not None:
-            self.recorder.close(reason)
+            folder = self.recorder.close(reason).name
+            recordings = {"caller": f"{folder}/caller.wav", "bot": f"{folder}/bot.wav"}
+        await self.history.ended(recordings)
         logger.info("call ended", extra=self._log(reason=reason, seconds=round(time.monotonic() - self.started_at, 1)))
 
     async def hang_up(self, reason: str) -> None:
@@ -217,11 +224,12 @@ class CallSession:
             self.barge_in = None
             logger.info("speech during playback too short to interrupt; ignored", extra=self._log())
             return
-        self.barge_in = None
+        interrupted, self.barge_in = self.barge_in == "interrupted", None
         self.no_input.on_input()
         heard = (self.utterance_from, self.recorder.caller_samples if self.recorder is not None else 0)
+        began = heard[0] / self.sample_rate if self.recorder is not None else self.history.since_start(ended_at)
         self.inputs.put_nowait(("utterance", asyncio.ensure_future(utterance.finish()), ended_at,
-                                self.utterance_sensitive, heard))
+                                self.utterance_sensitive, heard, (max(0.0, began), interrupted)))
 
     def _drop_utterance(self) -> None:
         if self.utterance is not None:
@@ -268,7 +276,7 @@ class CallSession:
     async def _handle_input(self, item: tuple) -> None:
         kind = item[0]
         if kind == "utterance":
-            _, finishing, ended_at, sensitive, heard = item
+            _, finishing, ended_at, sensitive, heard, (began, interrupted) = item
             text = await finishing
             self._recognised_at = time.monotonic()
             if not text:
@@ -280,7 +288,8 @@ class CallSession:
             self._line("caller", text, masked=sensitive)
             await self._notify({"event": "transcript", "speaker": "caller",
                                 "text": "[redacted]" if sensitive else mask_pii(text), "final": True})
-            await self._bot_turn(self._message(text), ended_at)
+            said = {"text": text, "at": began, "sensitive": sensitive, "barge_in": interrupted}
+            await self._bot_turn(self._message(text), ended_at, said)
         elif kind == "keypad":
             await self._keypad_input(item[1])
         elif kind == "silence":
@@ -291,11 +300,13 @@ class CallSession:
             await self.say(self.last_prompt)
         elif action.kind == "agent":
             self._line("keypad", "0 (agent)")
-            await self._bot_turn(self.processor.escalate(self.call_id, "keypad_zero", "voice"), time.monotonic())
+            said = {"text": "keypad: 0 (agent)", "at": self.history.since_start()}
+            await self._bot_turn(self.processor.escalate(self.call_id, "keypad_zero", "voice"), time.monotonic(), said)
         else:
             self._line("keypad", action.digits, masked=self.sensitive)
             trigger = "/inform" + json.dumps({"digits": action.digits})
-            await self._bot_turn(self._message(trigger), time.monotonic())
+            said = {"text": f"keypad: {action.digits}", "at": self.history.since_start(), "sensitive": self.sensitive}
+            await self._bot_turn(self._message(trigger), time.monotonic(), said)
 
     async def _silence(self) -> None:
         decision = self.no_input.on_silence()
@@ -313,15 +324,20 @@ class CallSession:
                     "protocol": self.protocol}
         return self.processor.handle_message(UserMessage(text, self.call_id, input_channel="voice", metadata=metadata))
 
-    async def _bot_turn(self, replies: Awaitable[list[dict]], ended_at: float | None = None) -> None:
+    async def _bot_turn(self, replies: Awaitable[list[dict]], ended_at: float | None = None,
+                        said: dict | None = None) -> None:
+        """``said``: the caller's input the bot answers (text, at, sensitive, barge_in), for the call history."""
         messages = await replies
         self._answered_at = time.monotonic()
         tracker = await self.processor.get_tracker(self.call_id)
         self._expect(tracker.requested_slot)  # before speaking: a PIN said over the question is already masked
+        decisions = self.history.decisions(tracker)
+        if said is not None:
+            await self.history.caller(**said, decisions=decisions)
         texts = [m["text"] for m in messages if m.get("text")]
         if texts:
             self.last_prompt = texts
-            await self.say(texts, ended_at)
+            await self.say(texts, ended_at, None if said is not None else decisions)
         await self._after_turn(tracker)
 
     def _expect(self, requested: str | None) -> None:
@@ -356,12 +372,13 @@ class CallSession:
             logger.info("call paused for an agent; no agent bridge is wired, staying on the line", extra=self._log())
 
     # ---- outbound ------------------------------------------------------------------------------------
-    async def say(self, texts: list[str], ended_at: float | None = None) -> bool:
+    async def say(self, texts: list[str], ended_at: float | None = None, decisions: dict | None = None) -> bool:
         if not texts:
             return True
         for text in texts:
             self._line("bot", text)
             await self._notify({"event": "transcript", "speaker": "bot", "text": text, "final": True})
+        await self.history.bot(texts, decisions)
         self.bot_leg_masked = any(contains_pii(text) for text in texts)  # never, unless an action repeats one
 
         def first_frame() -> None:

@@ -130,3 +130,12 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [mask_value(item) for item in value]
     return value
+
+
+def mask_number(number: str | None, visible: int = 4) -> str:
+    """A phone number as call histories keep it: its last ``visible`` digits, the rest dotted ("•••••••1234")."""
+    digits = re.sub(r"\D", "", number or "")
+    if not digits:
+        return ""
+    shown = digits[-visible:] if len(digits) > visible else ""
+    return "•" * (len(digits) - len(shown)) + shown

@@ -38,6 +38,7 @@ class Turn:
     sentiment: float | None = None     # -1 (negative) .. 1 (positive), caller turns only
     barge_in: bool = False             # the caller spoke over the bot
     sensitive: bool = False            # a PIN / date-of-birth turn (its text is masked)
+    slots: dict[str, Any] = field(default_factory=dict)  # slots the bot set in this turn (masked)
 
 
 @dataclass
