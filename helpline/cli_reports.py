@@ -11,12 +11,12 @@ from pathlib import Path
 def _stores(args):
     """The call-record store and the ACD store of the project in ``--project``, and its handoff config."""
     from bot.training_data.project import load_project
-    from handoff.records import create_records_store, records_store_url
+    from handoff.records import create_records_store
     from handoff.store import create_store
     from helpline.settings import load_settings
 
     settings = load_settings(Path(args.project), load_project(Path(args.project)).config)
-    records = create_records_store(records_store_url(None, settings.tracker_store), settings.data_dir)
+    records = create_records_store(settings.records_store, settings.data_dir)
     return records, create_store(settings.handoff_store, settings.data_dir), settings.config.handoff
 
 

@@ -79,6 +79,9 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/supervisor/api/stats"): allow(SUPERVISOR),
     ("GET", "/handoff/api/callbacks"): allow(SUPERVISOR),
     ("GET", "/handoff/static"): PUBLIC,
+    ("GET", "/handoff/vendor/chart.js"): PUBLIC,
+    ("GET", "/supervisor/reports"): page(SUPERVISOR),
+    ("GET", "/supervisor/api/report"): allow(SUPERVISOR),
     # Telephony.
     ("GET", "/voice/twilio"): carrier("twilio"),
     ("GET", "/voice/ws"): carrier("voice"),
