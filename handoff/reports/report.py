@@ -53,7 +53,7 @@ class ReportBuilder:
                              record.answered_at, record.agent_ended_at, record.wrap_up_seconds,
                              record.escalation_reason) or record.outcome == IN_PROGRESS:
             return
-        self.add_turns(record.started_at, record.queue, record.agent_id, *turn_counts(record.turns))
+        self.add_turns(record.started_at, *turn_counts(record.turns))
         for turn in record.turns:
             if turn.intent is not None:
                 self.intents[turn.intent] += 1
@@ -73,11 +73,13 @@ class ReportBuilder:
             self.reasons[escalation_reason or "unknown"] += 1
         return True
 
-    def add_turns(self, started_at: float, queue: str | None, agent_id: str | None, classified: int,
-                  fallbacks: int, answers: int, misses: int) -> None:
-        """Turn counts (``turn_counts``) of finished calls that started at ``started_at`` (or in its quarter hour)."""
+    def add_turns(self, started_at: float, classified: int, fallbacks: int, answers: int, misses: int) -> None:
+        """Turn counts (``turn_counts``) of finished calls that started at ``started_at`` (or in its quarter hour).
+
+        They measure the bot's part of the call, so they count for the window, its periods and the
+        pattern, not per queue or agent (whose rows show the agents' part)."""
         if self.since <= started_at < self.until:
-            for tally in self._tallies(started_at, queue, agent_id):
+            for tally in self._tallies(started_at, None, None):
                 tally.add_turns(classified, fallbacks, answers, misses)
 
     def _tallies(self, started_at: float, queue: str | None, agent_id: str | None) -> list[Tally]:

@@ -6,9 +6,9 @@ of each call, and of the turns only counts, so on the SQLite and PostgreSQL stor
 
 - the calls' columns, one row per call, streamed a batch at a time into ``ReportBuilder.add_call``
   (PostgreSQL: a server-side cursor), never all at once;
-- the turns counted by the database per quarter hour, queue and agent (the finest grain any report
-  row needs: periods and the hour-of-day pattern are whole quarter hours in every time zone), and
-  the intents and knowledge articles grouped: small results, whatever the number of calls.
+- the turns counted by the database per quarter hour and knowledge article (the finest grain any
+  report row needs: periods and the hour-of-day pattern are whole quarter hours in every time zone),
+  and the intents grouped: small results, whatever the number of calls.
 
 The two run at once on connections of their own (the store's stays free for the calls being
 written), so the database counts turns while Python adds up calls. The definitions stay in
@@ -45,15 +45,13 @@ class _Queries:
                       f"r.agent_ended_at, r.wrap_up_seconds, {field('r.data', 'escalation_reason')} "
                       f"FROM {store.records} r WHERE {window}")
         self.turn_counts = (
-            f"SELECT slot, queue, agent_id, SUM(CASE WHEN intent IS NOT NULL OR {fallback_true} THEN 1 ELSE 0 END), "
+            f"SELECT slot, art, SUM(CASE WHEN intent IS NOT NULL OR {fallback_true} THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN {fallback_true} THEN 1 ELSE 0 END), SUM(CASE WHEN kn = 'answered' THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN kn = 'missed' THEN 1 ELSE 0 END) FROM (SELECT {slot} AS slot, r.queue, r.agent_id, "
-            f"t.intent, {field('t.data', 'fallback')} AS fb, {field('t.data', 'knowledge')} AS kn {turns}{fence}) AS x "
-            "GROUP BY slot, queue, agent_id")
+            f"SUM(CASE WHEN kn = 'missed' THEN 1 ELSE 0 END) FROM (SELECT slot, intent, fb, kn, "
+            f"CASE WHEN kn = 'answered' THEN {field('data', 'article')} END AS art FROM (SELECT {slot} AS slot, "
+            f"t.intent, t.data, {field('t.data', 'fallback')} AS fb, {field('t.data', 'knowledge')} AS kn "
+            f"{turns}{fence}) AS x{fence}) AS y GROUP BY slot, art")
         self.intents = f"SELECT t.intent, COUNT(*) {turns} AND t.intent IS NOT NULL GROUP BY t.intent"
-        self.articles = (f"SELECT art, COUNT(*) FROM (SELECT {field('t.data', 'article')} AS art, "
-                         f"{field('t.data', 'knowledge')} AS kn {turns}{fence}) AS x "
-                         "WHERE kn = 'answered' AND art IS NOT NULL GROUP BY art")
 
     def stream(self, text: str, params: tuple):
         db = self.store._connect()
@@ -77,21 +75,23 @@ def _add_calls(queries: _Queries, builder: ReportBuilder, params: tuple) -> None
         builder.add_call(*row)
 
 
-def _count_turns(queries: _Queries, params: tuple) -> tuple[list, list, list]:
-    return (list(queries.stream(queries.turn_counts, params)), list(queries.stream(queries.intents, params)),
-            list(queries.stream(queries.articles, params)))
+def _count_turns(queries: _Queries, params: tuple) -> tuple[list, list]:
+    return list(queries.stream(queries.turn_counts, params)), list(queries.stream(queries.intents, params))
 
 
 async def feed_from_sql(store, builder: ReportBuilder) -> bool:
     """Fill ``builder`` from a SQL store's tables; False (nothing done) for any other kind of store."""
     if not isinstance(store, SqlCallRecordStore):
         return False
+    await store._call(lambda db: None)  # opens the store: its tables exist before a connection of our own reads them
     queries = _Queries(store)
     params = (int(builder.synthetic), builder.since, builder.until)
-    _, (counts, intents, articles) = await asyncio.gather(
+    _, (counts, intents) = await asyncio.gather(
         asyncio.to_thread(_add_calls, queries, builder, params), asyncio.to_thread(_count_turns, queries, params))
-    for slot, queue, agent_id, *numbers in counts:
-        builder.add_turns(max(slot * SLOT, builder.since), queue, agent_id, *(int(n) for n in numbers))
+    for slot, article, *numbers in counts:
+        classified, fallbacks, answers, misses = (int(n) for n in numbers)
+        builder.add_turns(max(slot * SLOT, builder.since), classified, fallbacks, answers, misses)
+        if article is not None:
+            builder.articles[article] += answers
     builder.intents.update({intent: int(n) for intent, n in intents})
-    builder.articles.update({article: int(n) for article, n in articles})
     return True

@@ -13,7 +13,8 @@ KPI_COLUMNS = ("calls", "offered", "handled", "abandoned", "abandonment_rate", "
                "fallback_rate", "knowledge_answers", "knowledge_misses")
 TABLES = {
     "periods": ("period", *KPI_COLUMNS),
-    "queues": ("queue", *(c for c in KPI_COLUMNS if c not in ("calls", "ivr_containment"))),
+    "queues": ("queue", *(c for c in KPI_COLUMNS if c not in (
+        "calls", "ivr_containment", "fallback_rate", "knowledge_answers", "knowledge_misses"))),
     "agents": ("agent", "handled", "asa_seconds", "aht_seconds", "talk_seconds", "wrap_up_seconds"),
     "escalation_reasons": ("reason", "calls"),
     "intents": ("intent", "turns", "share"),
