@@ -113,7 +113,8 @@ async function show(fallBackToDemo) {
   $("status").textContent = report.window.synthetic ? "Showing synthetic demo calls, not real ones." : "";
   $("status").className = report.window.synthetic ? "banner" : "";
   tiles(report);
-  drawAll(report);
+  if (window.Chart) drawAll(report);
+  else $("status").textContent = "Charts need Chart.js: run scripts/setup.sh (npm ci) on the server.";
   reportTables.render($("tables"), report, query());
   document.body.dataset.ready = `${report.window.from}/${report.window.to}/${report.window.by}`;
 }
