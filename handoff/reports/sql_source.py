@@ -32,28 +32,32 @@ class _Queries:
         self.store = store
         self.postgres = not sqlite
 
-        def field(column: str, key: str) -> str:
-            return f"json_extract({column}, '$.{key}')" if sqlite else f"({column}::json ->> '{key}')"
+        def field(document: str, key: str) -> str:
+            return f"json_extract({document}, '$.{key}')" if sqlite else f"({document} ->> '{key}')"
 
         window = "r.synthetic = ? AND r.started_at >= ? AND r.started_at < ?"
         slot = f"CAST(r.started_at / {SLOT} AS INTEGER)" if sqlite else f"FLOOR(r.started_at / {SLOT})::bigint"
+        document = "t.data" if sqlite else "t.data::json"  # PostgreSQL: parsed once per turn, below
         fallback_true = "fb = 1" if sqlite else "fb = 'true'"
-        fence = " LIMIT -1" if sqlite else " OFFSET 0"  # keeps each JSON field read once per turn (no inlining)
+        fence = " LIMIT -1" if sqlite else " OFFSET 0"  # each layer is computed once per turn (not inlined)
         turns = (f"FROM {store.turns} t JOIN {store.records} r ON r.id = t.call_id "
                  f"WHERE {window} AND r.outcome <> '{IN_PROGRESS}'")
         self.calls = (f"SELECT r.started_at, r.outcome, r.queue, r.agent_id, r.queued_at, r.answered_at, "
-                      f"r.agent_ended_at, r.wrap_up_seconds, {field('r.data', 'escalation_reason')} "
+                      f"r.agent_ended_at, r.wrap_up_seconds, {field('r.data' if sqlite else 'r.data::json', 'escalation_reason')} "
                       f"FROM {store.records} r WHERE {window}")
+        parsed = f"SELECT {slot} AS slot, t.intent, {document} AS doc {turns}{fence}"
+        fields = (f"SELECT slot, intent, doc, {field('doc', 'fallback')} AS fb, {field('doc', 'knowledge')} AS kn "
+                  f"FROM ({parsed}) AS a{fence}")
+        articles = (f"SELECT slot, intent, fb, kn, CASE WHEN kn = 'answered' THEN {field('doc', 'article')} END AS art "
+                    f"FROM ({fields}) AS b{fence}")
         self.turn_counts = (
             f"SELECT slot, art, SUM(CASE WHEN intent IS NOT NULL OR {fallback_true} THEN 1 ELSE 0 END), "
             f"SUM(CASE WHEN {fallback_true} THEN 1 ELSE 0 END), SUM(CASE WHEN kn = 'answered' THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN kn = 'missed' THEN 1 ELSE 0 END) FROM (SELECT slot, intent, fb, kn, "
-            f"CASE WHEN kn = 'answered' THEN {field('data', 'article')} END AS art FROM (SELECT {slot} AS slot, "
-            f"t.intent, t.data, {field('t.data', 'fallback')} AS fb, {field('t.data', 'knowledge')} AS kn "
-            f"{turns}{fence}) AS x{fence}) AS y GROUP BY slot, art")
+            f"SUM(CASE WHEN kn = 'missed' THEN 1 ELSE 0 END) FROM ({articles}) AS c GROUP BY slot, art")
         self.intents = f"SELECT t.intent, COUNT(*) {turns} AND t.intent IS NOT NULL GROUP BY t.intent"
 
     def stream(self, text: str, params: tuple):
+        """The rows of a query with one row per call, a batch at a time."""
         db = self.store._connect()
         try:
             if self.postgres:
@@ -69,6 +73,15 @@ class _Queries:
         finally:
             db.close()
 
+    def grouped(self, text: str, params: tuple) -> list[tuple]:
+        """The rows of a grouped query (a few thousand at most). On PostgreSQL a plain cursor, with which
+        the server may scan in parallel (a server-side cursor never does)."""
+        db = self.store._connect()
+        try:
+            return db.execute(self.store._sql(text), params).fetchall()
+        finally:
+            db.close()
+
 
 def _add_calls(queries: _Queries, builder: ReportBuilder, params: tuple) -> None:
     for row in queries.stream(queries.calls, params):
@@ -76,7 +89,7 @@ def _add_calls(queries: _Queries, builder: ReportBuilder, params: tuple) -> None
 
 
 def _count_turns(queries: _Queries, params: tuple) -> tuple[list, list]:
-    return list(queries.stream(queries.turn_counts, params)), list(queries.stream(queries.intents, params))
+    return queries.grouped(queries.turn_counts, params), queries.grouped(queries.intents, params)
 
 
 async def feed_from_sql(store, builder: ReportBuilder) -> bool:
