@@ -22,9 +22,10 @@ from handoff.records.model import (
 )
 from handoff.reports.periods import Calendar
 
-# Share of a weekday's calls in each hour (00..23); weekends take WEEKEND_SHARE of a weekday's volume.
+# Relative weight of each hour (00..23) in a day's calls; weekends take WEEKEND_SHARE of a weekday's volume.
 HOURLY = [0.2, 0.1, 0.1, 0.1, 0.1, 0.3, 0.8, 2.5, 6.5, 9.5, 10.5, 9.0, 7.5, 8.0, 9.0, 8.5, 7.0, 5.5, 3.5, 2.5,
           1.5, 1.0, 0.6, 0.4]
+_HOURLY_TOTAL = sum(HOURLY)
 WEEKEND_SHARE = 0.45
 INTENTS = [("order_status", 0.34, "contained"), ("track_parcel", 0.14, "contained"), ("faq", 0.16, "knowledge"),
            ("billing", 0.12, "queue"), ("returns", 0.1, "queue"), ("agent_request", 0.14, "queue")]
@@ -49,7 +50,7 @@ def demo_calls(first: date, end: date, calendar: Calendar, shape: DemoShape) -> 
         midnight = calendar.day_start(day)
         number = 0
         for hour, share in enumerate(HOURLY):
-            expected = shape.calls_per_day * scale * share / 100
+            expected = shape.calls_per_day * scale * share / _HOURLY_TOTAL
             load = share / max(HOURLY)                      # 0..1: how busy this hour is
             starts = sorted(rng.uniform(0, 3600) for _ in range(_poisson(rng, expected)))
             for offset in starts:
