@@ -34,6 +34,7 @@ from bot.security.lockout import Lockout, VerificationGuard
 from bot.security.lockout_stores import create_attempt_store
 from bot.training_data.project import BotProject, load_project
 from bot.validation import ValidationReport, require_valid
+from handoff.call_history_api import CallHistoryApi
 from handoff.records import create_records_store
 from handoff.service import HandoffService, build_handoff
 from helpline.content_reload import ContentReloader
@@ -162,6 +163,9 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     attach_handoff(app, handoff)
     voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,
                               secrets.secret_key, reuse_port, journal=handoff.journal)
+    add_call_history(app, handoff, voice)
+    if handoff.journal is not None and "call records" in settings.sqlite_stores():  # this process alone writes them
+        app.on_startup.append(lambda _: handoff.journal.close_orphans())
     versions = model_versions(processor, settings, archive, explicit=model_path is not None,
                               shared_store=handoff.settings.store, secret_key=secrets.secret_key)
     versions.add_routes(app)
@@ -232,6 +236,14 @@ def attach_handoff(app: web.Application, handoff: HandoffService) -> None:
     records = handoff.journal.store if handoff.journal is not None else None
     ReportsPage(records, handoff.acd.store, handoff.settings.config).add_routes(app)
     app[AGENT_BRIDGE] = handoff.bridge
+
+
+def add_call_history(app: web.Application, handoff: HandoffService, voice) -> None:
+    """The supervisors' call list and call pages over the call records, with the voice gateway's recordings."""
+    if handoff.journal is None:
+        return
+    recordings = (lambda: voice.config.recording_dir) if voice is not None else (lambda: None)
+    CallHistoryApi(handoff.journal.store, handoff.settings.config.scorecard, recordings).add_routes(app)
 
 
 def add_voice_gateway(app: web.Application, processor: MessageProcessor, settings: Settings, agent_bridge=None,

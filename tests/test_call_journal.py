@@ -101,3 +101,14 @@ async def test_a_failing_store_never_breaks_the_call(tmp_path, caplog):
     await journal.call_ended("c9", 2.0, {})
     failures = [r for r in caplog.records if r.getMessage() == "call record not written"]
     assert [r.step for r in failures] == ["start", "turn", "end"] and all(r.call_id == "c9" for r in failures)
+
+
+async def test_records_a_dead_process_left_open_are_closed_as_abandoned(records, tmp_path):
+    clock, acd, journal = await setup(records, tmp_path)
+    await journal.call_started("died", "twilio", None, 500.0)
+    await journal.line("died", "bot", "Welcome to Northwind.", 0.0, actions=["utter_greet"])
+    await journal.line("died", "caller", "where is my order", 4.5, intent="check_order_status")
+    assert await RecordJournal(records).close_orphans() == 1  # the restarted server's journal
+    record = await records.get("died")
+    assert (record.outcome, record.ended_at) == (ABANDONED, 504.5) and record.qa_score is not None
+    assert await records.open_calls() == [] and await RecordJournal(records).close_orphans() == 0

@@ -188,3 +188,25 @@ def test_store_is_chosen_like_the_other_stores(tmp_path, monkeypatch):
     with pytest.raises(ValueError) as error:
         create_records_store("mysql://u:secret@db/x", tmp_path)
     assert "secret" not in str(error.value)
+
+
+async def test_agent_days_sum_what_agents_handled_per_utc_day(records):
+    day = 20_000 * 86400.0  # a UTC midnight
+    calls = [  # (id, agent, start, answered, talk, wrap, qa)
+        ("p1", "alice", day + 100, True, 60.0, 10.0, 80.0),
+        ("p2", "alice", day + 86399, True, 120.0, None, 60.0),   # the last second of the same day
+        ("p3", "alice", day + 86400, True, None, None, None),    # next day, still talking
+        ("p4", "bob", day + 5000, True, 30.0, 5.0, None),
+        ("p5", "bob", day + 6000, False, None, None, 40.0),      # never answered: not bob's
+        ("p6", "alice", day - 1, True, 10.0, 0.0, 90.0),         # before the period
+    ]
+    for call_id, agent, start, answered, talk, wrap, qa in calls:
+        answered_at = start + 10 if answered else None
+        await records.start(CallRecord(call_id, "sip", start, agent_id=agent, answered_at=answered_at,
+                                       agent_ended_at=answered_at + talk if talk is not None else None,
+                                       wrap_up_seconds=wrap, qa_score=qa, queued_at=start))
+    rows = [tuple(round(float(v), 1) if i > 1 else (int(v) if i == 1 else v) for i, v in enumerate(row))
+            for row in await records.agent_days(day, day + 2 * 86400)]
+    assert rows == [("alice", 20_000, 2.0, 180.0, 2.0, 190.0, 10.0, 1.0, 140.0, 2.0),
+                    ("alice", 20_001, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+                    ("bob", 20_000, 1.0, 30.0, 1.0, 35.0, 5.0, 1.0, 0.0, 0.0)]

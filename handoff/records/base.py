@@ -57,6 +57,8 @@ class CallRecordStore(Protocol):
     async def totals(self, since: float, until: float, service_level_seconds: float,
                      synthetic: bool = False) -> WindowTotals: ...   # KPI sums over calls started in the window
 
+    async def agent_days(self, since: float, until: float) -> list[tuple]: ...  # agent performance sums
+
     async def add_review(self, review: Review) -> None: ...
 
     async def reviews(self, call_id: str | None = None, agent_id: str | None = None) -> list[Review]: ...

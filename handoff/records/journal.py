@@ -72,6 +72,19 @@ class RecordJournal:
         for listener in self.on_closed:
             await listener(record)
 
+    async def close_orphans(self) -> int:
+        """Close the records a dead process left open (call this only where no other process writes records):
+        the line is gone, so the call was abandoned; it ends at its last line. Returns how many."""
+        orphans = await self.store.open_calls()
+        for record in orphans:
+            ended = record.started_at + (record.turns[-1].at if record.turns else 0.0)
+            await self.store.update(record.id, outcome=ABANDONED)
+            await self._close(record.id, ended, {})
+        if orphans:
+            logger.warning("call records left open by a stopped server closed as abandoned",
+                           extra={"count": len(orphans)})
+        return len(orphans)
+
     async def _safely(self, what: str, call_id: str, work: Awaitable) -> None:
         try:
             await work

@@ -20,6 +20,7 @@ class PostgresCallRecordStore(SqlCallRecordStore):
     placeholder = "%s"
     real = "DOUBLE PRECISION"
     lock_row = " FOR UPDATE"
+    day = "FLOOR(started_at / 86400)"
 
     def __init__(self, dsn: str, prefix: str = "call"):
         if not _IDENTIFIER.match(prefix):

@@ -147,3 +147,18 @@ def review_row(review: Review) -> tuple:
 
 def review_from_row(row: tuple) -> Review:
     return Review(**json.loads(row[0]))
+
+
+def agent_days_query(records: str, day: str) -> str:
+    """Per agent and UTC day: calls answered, talk/handle/wrap-up/QA sums and counts; parameters: since, until.
+
+    ``day`` is the dialect's whole-days-since-1970 of ``started_at``."""
+    talk = "agent_ended_at - answered_at"
+    return (
+        f"SELECT agent_id, {day} AS day, COUNT(*), "
+        f"COALESCE(SUM(CASE WHEN agent_ended_at IS NOT NULL THEN {talk} END), 0), COUNT(agent_ended_at), "
+        f"COALESCE(SUM(CASE WHEN agent_ended_at IS NOT NULL THEN {talk} + COALESCE(wrap_up_seconds, 0) END), 0), "
+        "COALESCE(SUM(wrap_up_seconds), 0), COUNT(wrap_up_seconds), COALESCE(SUM(qa_score), 0), COUNT(qa_score) "
+        f"FROM {records} WHERE synthetic = 0 AND started_at >= ? AND started_at < ? AND agent_id IS NOT NULL "
+        "AND answered_at IS NOT NULL GROUP BY agent_id, day ORDER BY agent_id, day"
+    )

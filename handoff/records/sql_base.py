@@ -23,6 +23,7 @@ class SqlCallRecordStore:
     placeholder = "?"
     real = "REAL"
     lock_row = ""              # PostgreSQL: " FOR UPDATE"
+    day = "CAST(started_at / 86400 AS INTEGER)"  # whole UTC days since 1970 (PostgreSQL's CAST rounds)
 
     def __init__(self, prefix: str = "call"):
         self.records, self.turns, self.reviews_table = f"{prefix}_records", f"{prefix}_turns", f"{prefix}_reviews"
@@ -172,6 +173,11 @@ class SqlCallRecordStore:
         params = (service_level_seconds, int(synthetic), since, until)
         rows = await self._call(lambda db: self._fetch(db, text, params))
         return sql.totals_from_row(since, until, rows[0])
+
+    async def agent_days(self, since: float, until: float) -> list[tuple]:
+        """Per agent and day of the calls agents answered (``sql.agent_days_query``'s columns)."""
+        text = sql.agent_days_query(self.records, self.day)
+        return await self._call(lambda db: self._fetch(db, text, (since, until)))
 
     async def add_review(self, review: Review) -> None:
         row = sql.review_row(review)

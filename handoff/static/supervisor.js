@@ -20,6 +20,7 @@ async function refresh() {
   if (!response.ok) return;
   const stats = await response.json();
   const k = stats.kpis;
+  $("kpi-title").textContent = `Live KPIs (calls started in the last ${Math.round((k.window_end - k.window_start) / 3600)} h)`;
   const tiles = [["Service level", percent(k.service_level)], ["ASA", seconds(k.asa_seconds)],
     ["AHT", seconds(k.aht_seconds)], ["Abandoned", percent(k.abandonment_rate)],
     ["IVR containment", percent(k.ivr_containment)], ["Calls offered", String(k.calls_offered)],
