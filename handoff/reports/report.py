@@ -5,9 +5,10 @@ call that started at 23:58 on the window's last day counts wholly in that day, w
 talk time after midnight; one that started before the window is not counted, even if it was
 answered inside it. Figures of calls still in progress count them as calls only (``tally.py``).
 
-The records are streamed from the store (``window()``) and folded into counters as they come, so
-the memory a report needs grows with the number of periods, queues, agents and intents, never with
-the number of calls.
+The calls come one at a time, as records from the store's ``window()`` or, on the SQL stores, as
+columns and turn counts (``sql_source``), and are folded into counters as they come, so the memory
+a report needs grows with the number of periods, queues, agents and intents, never with the number
+of calls.
 """
 from __future__ import annotations
 

@@ -17,6 +17,9 @@ Definitions (the usual contact-centre ones; ``kpis.py``'s live figures use the s
 - abandonment rate: abandoned / offered.
 - fallback rate: turns the bot could not classify (``fallback``) / turns classified or not.
 - knowledge answer rate: knowledge answers / (answers + misses).
+
+The last two measure the bot's part of a call: they are counted for the window, its periods and the
+hour/day pattern, not in the per-queue and per-agent rows.
 """
 from __future__ import annotations
 
