@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -40,7 +41,7 @@ async def fill(store, calls: int) -> tuple[int, float]:
     existing = 0
     async for _ in store.window(Calendar().day_start(FIRST), Calendar().day_start(END), synthetic=True):
         existing += 1
-    if existing >= calls * 0.95:
+    if existing >= calls * 0.9:
         return existing, 0.0
     days = days_by_weekday(FIRST, END)
     per_weekday = round(calls / (sum(days[:5]) + WEEKEND_SHARE * sum(days[5:])))
@@ -71,13 +72,21 @@ async def fill(store, calls: int) -> tuple[int, float]:
     return written + len(batch), time.perf_counter() - started
 
 
-async def timed(store, by: str, runs: int = 3) -> tuple[float, dict]:
-    best, report = float("inf"), None
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def timed(store, by: str, runs: int = 3) -> tuple[float, float, dict]:
+    """Best wall time of ``runs`` and the CPU time (all threads) of that run: on a busy box the wall time
+    includes waiting for a core, while the CPU time is the work itself."""
+    best, cpu, report = float("inf"), 0.0, None
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_seconds()
         report = await build_report(store, FIRST, END, by=by, synthetic=True)
-        best = min(best, time.perf_counter() - started)
-    return best, report
+        if time.perf_counter() - started < best:
+            best, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    return best, cpu, report
 
 
 async def generic_path(store) -> float:
@@ -95,10 +104,11 @@ async def measure(store, name: str, calls: int) -> dict:
     result = {"store": name, "calls": count, "fill_seconds": round(fill_seconds, 1) if fill_seconds else None,
               "load_average_before": round(os.getloadavg()[0], 1)}
     for by in ("day", "hour", "week"):
-        seconds, report = await timed(store, by)
+        seconds, cpu, report = await timed(store, by)
         assert report["totals"]["calls"] == count, (report["totals"]["calls"], count)
         result[f"report_by_{by}_seconds"] = round(seconds, 3)
-        print(f"  report by {by}: {seconds:.3f} s ({len(report['periods'])} rows)", file=sys.stderr)
+        result[f"report_by_{by}_cpu_seconds"] = round(cpu, 3)
+        print(f"  report by {by}: {seconds:.3f} s, CPU {cpu:.3f} s ({len(report['periods'])} rows)", file=sys.stderr)
     tracemalloc.start()
     await build_report(store, FIRST, END, by="hour", synthetic=True)
     result["report_peak_python_memory_mib"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 2)
