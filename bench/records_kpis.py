@@ -3,8 +3,9 @@
 Fills a fresh store with ``--calls`` calls spread over 30 days (six lines each; a third handed off,
 a tenth abandoned), written straight through the schema's bulk insert, then times what the running
 server does: ``totals`` (the supervisor page's KPIs) over the last 24 h, 7 and 30 days, a filtered
-and a keyword search of the call list (first page), streaming a day of records (what reports
-read), and ``add_turn`` one line at a time (on the call's path: each is a committed transaction).
+and a keyword search of the call list (first page), the per-agent sums of 30 days (the agent
+performance table), streaming a day of records (what reports read), and ``add_turn`` one line at
+a time (on the call's path: each is a committed transaction).
 
     python bench/records_kpis.py --calls 100000 [--postgres postgresql://postgres@127.0.0.1:5432/test]
 """
@@ -105,6 +106,8 @@ async def measure(store, count: int) -> dict:
     out["list_filtered"], _ = await timed(lambda: store.find(CallFilter(since=now - 7 * DAY, outcome=HANDED_OFF,
                                                                          qa_below=50), limit=100))
     out["list_keyword"], _ = await timed(lambda: store.find(CallFilter(keyword="refund"), limit=100))
+
+    out["agent_days_30d"], _ = await timed(lambda: store.agent_days(now - 30 * DAY, now))
 
     async def a_day():
         return sum(1 for _ in [r async for r in store.window(now - DAY, now)])

@@ -57,6 +57,7 @@ async def test_call_list_and_a_call_page_playing_its_recording(demo_archive, tmp
             await page.fill("#comments", "Good recovery")
             await page.click("#save-review")
             await page.locator("#review-status", has_text="Saved").wait_for()
-            assert "Good recovery" in await page.inner_text("#reviews")
+            await page.locator("#reviews", has_text="Good recovery").wait_for()  # the list reloads after saving
+            assert "sam: 10 / 100" in await page.inner_text("#reviews")  # only the greeting ticked: 10 of 100
         for name in ("call-list.png", "call-page.png"):
             keep(tmp_path / name)

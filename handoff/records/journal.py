@@ -10,6 +10,7 @@ and never ends a call.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any, Awaitable, Callable
 
@@ -27,6 +28,7 @@ from handoff.records.model import (
 logger = logging.getLogger(__name__)
 OUTCOME_OF_ACD = {COMPLETED: HANDED_OFF, ACD_ABANDONED: ABANDONED, ACD_CALLBACK: CALLBACK,
                   ACD_VOICEMAIL: VOICEMAIL, ACD_TRANSFERRED: TRANSFERRED}
+PHONE = re.compile(r"\+?\d[\d ()-]{5,}\d")  # 7 digits or more: a phone number (order numbers have 6)
 TURN_KEYS = {"intent", "confidence", "actions", "article", "knowledge", "fallback", "barge_in", "sensitive", "slots"}
 
 
@@ -45,9 +47,9 @@ class RecordJournal:
             CallRecord(call_id, channel, started_at, caller=mask_number(caller_number))))
 
     async def line(self, call_id: str, speaker: str, text: str, at: float, **decisions: Any) -> None:
-        turn = Turn(at=round(at, 3), speaker=speaker, text=MASK if decisions.get("sensitive") else mask_pii(text),
+        turn = Turn(at=round(at, 3), speaker=speaker, text=MASK if decisions.get("sensitive") else masked(text),
                     **{k: v for k, v in decisions.items() if k in TURN_KEYS})
-        turn.slots = mask_value(turn.slots)
+        turn.slots = masked(turn.slots)
         if speaker == "caller" and not turn.sensitive:
             turn.sentiment = sentiment(turn.text)
         await self._safely("turn", call_id, self.store.add_turn(call_id, turn))
@@ -126,11 +128,18 @@ class RecordJournal:
             call_id, wrap_up_seconds=round(max(0.0, self.clock() - ended_at), 1)))
 
 
+def masked(value: Any) -> Any:
+    """Texts and values as records keep them: PINs, cards and dates of birth masked (``bot.security.pii``), and
+    phone numbers down to their last four digits, wherever they appear (caller-ID slots, summaries, words)."""
+    if isinstance(value, str):
+        return PHONE.sub(lambda m: mask_number(m.group()) if sum(c.isdigit() for c in m.group()) >= 7
+                         else m.group(), mask_pii(value))
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item) for item in value]
+    return mask_value(value)
+
+
 def _masked_summary(summary: dict | None) -> dict | None:
-    if not summary:
-        return None
-    masked = mask_value(summary)
-    caller = masked.get("caller")
-    if isinstance(caller, dict) and caller.get("number"):
-        masked["caller"] = {**caller, "number": mask_number(caller["number"])}
-    return masked
+    return masked(summary) if summary else None

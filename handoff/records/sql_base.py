@@ -147,11 +147,11 @@ class SqlCallRecordStore:
     async def window(self, since: float, until: float, synthetic: bool = False) -> AsyncIterator[CallRecord]:
         """Records started in [since, until), oldest first, read a page at a time (keyset on the index)."""
         base = (sql.SELECT_RECORD.format(records=self.records)
-                + " WHERE r.synthetic = ? AND r.started_at < ? AND (r.started_at > ? OR (r.started_at = ? AND r.id > ?))"
-                " ORDER BY r.started_at, r.id LIMIT ?")
+                + " WHERE r.synthetic = ? AND r.started_at >= ? AND r.started_at < ?"
+                " AND (r.started_at > ? OR r.id > ?) ORDER BY r.started_at, r.id LIMIT ?")
         after, after_id = since, ""  # no id is empty, so the first page takes every id at ``since``
         while True:
-            params = (int(synthetic), until, after, after, after_id, PAGE)
+            params = (int(synthetic), after, until, after, after_id, PAGE)  # a range on the index, then the keyset
 
             def work(db, params=params):
                 return self._with_turns(db, self._fetch(db, base, params))

@@ -117,6 +117,9 @@ async def test_spoken_keyed_and_volunteered_secrets_are_in_no_stored_byte(voice_
     summary = json.dumps(voice_server.call(acd.store.get_call(spoken_call)).summary).encode()
     assert b"verified" in summary and leaks(summary) == []
     assert leaks(b"".join(path.read_bytes() for path in data.glob("handoff.sqlite3*"))) == []
+    call_records = b"".join(path.read_bytes() for path in data.glob("records.sqlite3*"))  # the call history
+    assert spoken_call.encode() in call_records and b"[redacted]" in call_records
+    assert leaks(call_records) == [] and CALLER.encode() not in call_records and CALLER[1:].encode() not in call_records
     for record in records:
         assert b"[redacted]" in record and leaks(record) == []
     assert spoken_call in logs.getvalue() and leaks(logs.getvalue().encode()) == []
