@@ -75,6 +75,8 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     assert result.returncode == 1 and "error:" in result.stderr and "Traceback" not in result.stderr
     result = helpline(tmp_path, "report", "--from", "yesterday", "--to", "2026-11-01")
     assert result.returncode == 1 and "not a date" in result.stderr
+    result = helpline(tmp_path, "report", "--from", "2026-11-01", "--to", "2026-11-02", "--tz", "Mars/Olympus")
+    assert result.returncode == 1 and "unknown time zone" in result.stderr and "Traceback" not in result.stderr
     result = helpline(tmp_path, "report", "--from", "2026-11-01", "--to", "2026-11-02", "--format", "csv",
                       "--queue", "--agent")
     assert result.returncode == 1 and "one table" in result.stderr

@@ -108,3 +108,29 @@ async def test_reports_page_draws_the_demo_month_and_the_staff_plan(demo_archive
             await wait_until(page, "document.body.dataset.ready.endsWith('/day')")
             assert len(await chart(page, "chart-trend", "c.data.labels")) == 28
     assert not problems, problems   # no script errors, nothing the Content-Security-Policy refused
+
+
+async def test_report_api_answers_csv_and_refuses_bad_windows(demo_archive, tmp_path, monkeypatch):
+    from tests.auth_support import sign_in as sign_in_client
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    await fill_demo_data(data_dir, days=3)
+    monkeypatch.setenv("HELPLINE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
+    for name in ("HELPLINE_RECORDS_STORE", "HELPLINE_HANDOFF_STORE", "HELPLINE_TRACKER_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    async with TestClient(TestServer(build_app(ROOT, demo_archive))) as client:
+        await sign_in_client(client, "sam")
+        end = date.today() + timedelta(days=1)
+        window = f"from={end - timedelta(days=3)}&to={end}"
+        for bad in ("from=2026-11-05&to=2026-11-01", "from=2020-01-01&to=2026-01-01", f"{window}&by=month",
+                    f"{window}&format=csv&table=secrets", "from=yesterday"):
+            response = await client.get(f"/supervisor/api/report?{bad}")
+            assert response.status == 400 and "error" in await response.json(), bad
+        response = await client.get(f"/supervisor/api/report?{window}&by=day&synthetic=1&format=csv&table=periods")
+        assert response.status == 200 and "attachment" in response.headers["Content-Disposition"]
+        rows = list(csv.DictReader(io.StringIO(await response.text())))
+        assert len(rows) == 3 and sum(int(r["calls"]) for r in rows) > 0
+        real = await (await client.get(f"/supervisor/api/report?{window}")).json()
+        assert real["totals"]["calls"] == 0 and real["window"]["by"] == "week"   # synthetic calls only when asked

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 BY = ("hour", "day", "week")
 _SLOT = 900  # seconds; every time zone's offset is a whole number of quarter hours
@@ -28,7 +28,10 @@ class Calendar:
     """Maps instants to periods; instants in the same quarter hour share one cached ``Place``."""
 
     def __init__(self, tz: str = "UTC"):
-        self.zone = ZoneInfo(tz)
+        try:
+            self.zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {tz!r} (an IANA name such as Europe/London)") from None
         self.tz = tz
         self._cache: dict[int, Place] = {}
 
