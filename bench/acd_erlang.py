@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import write_result  # noqa: E402
 from handoff.acd import ACD  # noqa: E402
 from handoff.model import AVAILABLE, Agent, QueuedCall, QueueConfig  # noqa: E402
+from handoff.reports.erlang import average_speed_of_answer, service_level, wait_probability  # noqa: E402
 from handoff.store.sqlite_store import SqliteStore  # noqa: E402
 
 SERVICE_LEVEL_SECONDS = 20.0
@@ -38,21 +39,11 @@ SCENARIOS = [  # agents, mean handle time (s), offered load in Erlangs
 CALLS, WARM_UP, SEED = 12000, 1000, 7
 
 
-def erlang_c(agents: int, erlangs: float) -> float:
-    """Probability that a caller has to wait (Erlang C)."""
-    term, total = 1.0, 1.0
-    for k in range(1, agents):
-        term *= erlangs / k
-        total += term
-    top = term * erlangs / agents * agents / (agents - erlangs)
-    return top / (total + top)
-
-
 def erlang_c_predictions(agents: int, erlangs: float, handle_time: float) -> dict:
-    wait_probability = erlang_c(agents, erlangs)
-    return {"probability_of_waiting": wait_probability,
-            "average_wait": wait_probability * handle_time / (agents - erlangs),
-            "service_level": 1 - wait_probability * math.exp(-(agents - erlangs) * SERVICE_LEVEL_SECONDS / handle_time)}
+    """Erlang C for the scenario, from the staff plan's own implementation (``handoff.reports.erlang``)."""
+    return {"probability_of_waiting": wait_probability(erlangs, agents),
+            "average_wait": average_speed_of_answer(erlangs, agents, handle_time),
+            "service_level": service_level(erlangs, agents, handle_time, SERVICE_LEVEL_SECONDS)}
 
 
 async def simulate(agents: int, handle_time: float, erlangs: float, calls: int, seed: int, progress) -> dict:

@@ -30,6 +30,7 @@ from handoff.strategies.round_robin import rota_key
 
 logger = logging.getLogger(__name__)
 LOGGED_IN = (AVAILABLE, ON_CALL, WRAP_UP)
+PRESENCE = "presence"  # record kind: {"agent_id", "signed_in", "at"}
 # Told what happened to a call ("queued", "rejected", "answered", "transferred", "note", "ended") or that an
 # agent changed state ("agent_<state>", call None): how the call records follow the ACD.
 Watcher = Callable[[str, QueuedCall | None, str | None], Awaitable[None]]
@@ -102,9 +103,15 @@ class ACD:
 
         changed = await self.store.update(pending, agent_id, change)
         if changed:
+            if stored is not None and (stored.state == OFFLINE) != (state == OFFLINE):
+                await self._presence(agent_id, state != OFFLINE, now)
             await self._agent_event(agent_id, "state", state=state)
             self.wake()
         return changed
+
+    async def _presence(self, agent_id: str, signed_in: bool, now: float) -> None:
+        """Sign-ins and sign-outs, kept as records: the staff plan compares them with the agents needed."""
+        await self.store.add_record(PRESENCE, {"agent_id": agent_id, "signed_in": signed_in, "at": now})
 
     async def heartbeat(self, agent_id: str) -> None:
         """The desk is still there (presence): ``tick`` logs out agents whose heartbeats stop."""
@@ -138,7 +145,8 @@ class ACD:
             agent.current_call = agent.offered_call = None
             return True
 
-        await self.store.update(call_id, agent_id, change)
+        if await self.store.update(call_id, agent_id, change) and agent.state != OFFLINE:
+            await self._presence(agent_id, False, now)
         if agent.current_call:
             logger.warning("agent dropped a call; caller back at the head of the queue",
                            extra={"agent_id": agent_id, "call_id": call_id})

@@ -51,6 +51,30 @@ class AlertsConfig(ConfigModel):
     """... or when more callers than this are waiting."""
 
 
+class ReportsConfig(ConfigModel):
+    """Reports and the staff plan (``helpline report``, the supervisor's reports page)."""
+
+    timezone: str = "UTC"
+    """The contact centre's time zone (IANA name, e.g. Europe/London): days, hours and weeks are its local ones."""
+    service_level_target: float = Field(0.8, gt=0, lt=1)
+    """The staff plan's target: this share of calls answered within service_level_seconds."""
+    shrinkage: float = Field(0.3, ge=0, lt=1)
+    """Share of paid time agents are not on the phones (breaks, training, absence): rostered = needed / (1 - this)."""
+    max_occupancy: float = Field(0.85, gt=0, le=1)
+    """The plan never keeps agents busier than this share of their signed-in time."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/London)") from None
+        return value
+
+
 class RecordsConfig(ConfigModel):
     """Where the call history (one record per call) is kept."""
 
@@ -77,6 +101,7 @@ class HandoffConfig(ConfigModel):
     """CRM: POST the summary here when a call is queued."""
     service_level_seconds: float = Field(20.0, gt=0)
     alerts: AlertsConfig = AlertsConfig()
+    reports: ReportsConfig = ReportsConfig()
     kpi_window_hours: float = Field(24.0, gt=0, le=24 * 31)
     """The supervisor page's KPIs cover the calls that started in the last this many hours."""
     records: RecordsConfig = RecordsConfig()

@@ -239,7 +239,11 @@ AGENT_BRIDGE = web.AppKey("agent_bridge", object)
 
 def attach_handoff(app: web.Application, handoff: HandoffService) -> None:
     """Agent desk and supervisor pages, the ACD loop, and ``app[AGENT_BRIDGE]`` for the voice gateway."""
+    from handoff.reports.web import ReportsPage
+
     handoff.attach(app)
+    records = handoff.journal.store if handoff.journal is not None else None
+    ReportsPage(records, handoff.acd.store, handoff.settings.config).add_routes(app)
     app[AGENT_BRIDGE] = handoff.bridge
 
 

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from bot.progress import StageProgress
 from helpline.cli_ops import add_commands
+from helpline.cli_reports import add_report_commands
 from bot.training_data.yaml_reader import TrainingDataError
 
 
@@ -431,6 +432,7 @@ def main(argv: list[str] | None = None) -> None:
                       help="do not recognise the bot's audio (Twilio/AudioSocket carry no text)")
     call.set_defaults(func=cmd_call)
     add_commands(commands)
+    add_report_commands(commands)
     from voice_gateway.load.command import add_load_arguments
 
     load = commands.add_parser("load", help="N concurrent scripted calls against a running server: turn latency "

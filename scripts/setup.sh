@@ -52,3 +52,10 @@ fi
 echo "==> installing Helpline with pinned versions (constraints.txt)"
 "${pip[@]}" install --quiet -c constraints.txt -e ".[test]"
 echo "==> installed: $(.venv/bin/helpline --version)"
+# The browser libraries Helpline serves itself (the reports page's charts: Chart.js), pinned by package-lock.json.
+if command -v npm >/dev/null 2>&1; then
+  echo "==> installing the browser libraries (npm ci: Chart.js for the reports page)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+else
+  echo "warning: npm is not installed, so the reports page draws no charts (Debian: apt-get install npm; then: npm ci)" >&2
+fi

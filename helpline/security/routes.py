@@ -91,6 +91,9 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/supervisor/api/agents"): allow(SUPERVISOR),
     ("GET", "/desk/api/reviews"): allow(AGENT),
     ("GET", "/handoff/static"): PUBLIC,
+    ("GET", "/handoff/vendor/chart.js"): PUBLIC,
+    ("GET", "/supervisor/reports"): page(SUPERVISOR),
+    ("GET", "/supervisor/api/report"): allow(SUPERVISOR),
     # Telephony.
     ("GET", "/voice/twilio"): carrier("twilio"),
     ("GET", "/voice/ws"): carrier("voice"),
