@@ -10,7 +10,7 @@ import redis.asyncio as redis
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
+from redis.asyncio.retry import Retry  # the asyncio one: the sync Retry never re-awaits a command
 
 RETRIES = 8          # 0.05 s doubling, capped at 1 s: about 5 s in all
 
