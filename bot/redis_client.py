@@ -7,10 +7,10 @@ Pub/sub listeners still see the dropped connection and resubscribe themselves.
 from __future__ import annotations
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry  # the asyncio one: the sync Retry never re-awaits a command
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.asyncio.retry import Retry  # the asyncio one: the sync Retry never re-awaits a command
 
 RETRIES = 8          # 0.05 s doubling, capped at 1 s: about 5 s in all
 
