@@ -1,5 +1,6 @@
 """The call list and a call's page in headless Chromium: filter the list, open a call, play its recording
-and watch the transcript follow the audio. Screenshots go to the test's folder and docs/screenshots/."""
+and watch the transcript follow the audio. Screenshots go to results/screenshots/ (the README's copies
+are docs/screenshots/)."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,7 @@ from tests.browser import chromium_page, sign_in, wait_until
 from tests.call_history_support import call_history_server
 from tests.conftest import ROOT
 
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / "results" / "screenshots"
 
 
 def keep(path) -> None:
