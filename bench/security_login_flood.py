@@ -1,11 +1,12 @@
 """Does a flood of bad sign-ins slow the bot? `/model/parse` p50 while quiet, then during 200 bad logins.
 
-    python bench/security_login_flood.py [--logins 200] [--concurrency 200] [--parses 200] [--rounds 3]
+    python bench/security_login_flood.py [--logins 200] [--concurrency 200] [--parses 60] [--rounds 5]
 
 Starts the demo bot (`helpline run` on a project of links in a temporary directory, as the load
 benchmark does) and parses one utterance at a time with the API token, first while nothing else
-happens, then while ``--logins`` wrong-password sign-ins are sent all at once (``--rounds`` times,
-from a separate attacker process so that its event loop does not delay the parse loop's). The sign-in limits
+happens, then while ``--logins`` wrong-password sign-ins are sent all at once; ``--rounds`` times,
+quiet then flood, so that the shared box's drifting load weighs on both alike. The guesses come from
+a separate attacker process, so that its event loop does not delay the parse loop's. The sign-in limits
 are raised for the run (``max_failures_per_account``/``_per_address``) so that every guess reaches
 the password check, as guesses from many addresses would: the measure is the scrypt pool's effect
 on the NLU path, not the throttle's. Writes bench/results/security.json; target: the flood moves
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -100,10 +102,10 @@ async def measure(server: ServerProcess, args) -> dict:
     async with aiohttp.ClientSession(connector=connector) as session:
         await wait_for_parse(session, base, server.token, 600)
         await parse_times(session, base, server.token, 20)  # warm-up
-        quiet = await parse_times(session, base, server.token, args.parses)
-
-        flood_parses, statuses, seconds = [], [], []
-        for _ in range(args.rounds):
+        load_before = os.getloadavg()[0]
+        quiet, flood_parses, statuses, seconds = [], [], [], []
+        for _ in range(args.rounds):  # quiet right before each flood: the box's other load drifts
+            quiet += await parse_times(session, base, server.token, args.parses)
             attacker = await asyncio.create_subprocess_exec(
                 sys.executable, __file__, "--attack", base, "--logins", str(args.logins),
                 "--concurrency", str(args.concurrency),
@@ -138,6 +140,7 @@ async def measure(server: ServerProcess, args) -> dict:
         "login_concurrency": args.concurrency,
         "login_statuses": dict(sorted(Counter(map(str, statuses)).items())),
         "rounds": args.rounds,
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # the box is shared
         "flood_seconds": seconds,
     }
 
@@ -146,8 +149,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--logins", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=200, help="bad logins in flight at once")
-    parser.add_argument("--parses", type=int, default=200, help="parses measured while quiet")
-    parser.add_argument("--rounds", type=int, default=3, help="floods, each of --logins sign-ins")
+    parser.add_argument("--parses", type=int, default=60, help="parses measured while quiet, before each flood")
+    parser.add_argument("--rounds", type=int, default=5, help="floods, each of --logins sign-ins")
     parser.add_argument("--attack", metavar="URL", help=argparse.SUPPRESS)  # the attacker process
     args = parser.parse_args()
     if args.attack:
