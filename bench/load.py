@@ -44,14 +44,15 @@ P95_TARGET_MS = 1200
 
 def demo_model() -> Path:
     """The demo bot's model for the repository's content, trained first if there is none."""
-    from bot.model_archive import fingerprint, latest_archive, read_manifest
+    from bot.model_archive import fingerprint
     from bot.training_data.project import load_project
 
-    archive = latest_archive(ROOT / "models")
-    if archive is None or read_manifest(archive).get("fingerprint") != fingerprint(load_project(ROOT)):
+    def newest() -> Path | None:  # archive names start with their training time
+        return max((ROOT / "models").glob(f"*-{fingerprint(load_project(ROOT))}.tar.gz"), default=None)
+
+    if newest() is None:
         subprocess.run([sys.executable, "-m", "helpline.cli", "--project", str(ROOT), "train"], check=True)
-        archive = latest_archive(ROOT / "models")
-    return archive
+    return newest()
 
 
 def run_point(server: ServerProcess, calls: int, hold: float, scenarios: list[str]) -> dict:

@@ -72,9 +72,11 @@ class BotConfig:
         return next((p for p in self.policies if POLICIES[p["name"]] == kind), None)
 
 
-def _named_list(raw: Any, path: Path, section: str, known: dict, kind: str) -> list[dict]:
+def _named_list(raw: Any, path: Path, section: str, known: dict, kind: str, key_line: int | None) -> list[dict]:
+    """``key_line``: the section key's line, for a value (a number, true) that has no line of its own."""
     if not isinstance(raw, list):
-        raise TrainingDataError(f"'{section}' must be a list of components with a 'name'", path, line_of(raw))
+        raise TrainingDataError(f"'{section}' must be a list of components with a 'name'", path,
+                                line_of(raw, key_line))
     result = []
     for item in raw:
         if not isinstance(item, dict) or "name" not in item:
@@ -97,9 +99,11 @@ def load_config(path: str | Path) -> BotConfig:
     config = BotConfig(path=path, language=str(data.get("language") or "en"), helpline=data.get("helpline") or {},
                        key_lines=dict(getattr(data, "key_lines", {})))
     if data.get("pipeline"):
-        config.pipeline = _named_list(data["pipeline"], path, "pipeline", NLU_COMPONENTS, "component")
+        config.pipeline = _named_list(data["pipeline"], path, "pipeline", NLU_COMPONENTS, "component",
+                                      data.key_lines.get("pipeline"))
     if data.get("policies"):
-        config.policies = _named_list(data["policies"], path, "policies", POLICIES, "policy")
+        config.policies = _named_list(data["policies"], path, "policies", POLICIES, "policy",
+                                      data.key_lines.get("policies"))
     config.notes = option_notes(data.get("pipeline"), path) + option_notes(data.get("policies"), path)
     if config.language != "en":
         raise TrainingDataError(f"language '{config.language}' is not supported (Helpline's models are English)",

@@ -17,6 +17,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
+from bot.security.audit import audit
 from bot.security.json_limits import JsonLimitError, loads
 from bot.security.principal import principal_of
 from handoff.acd import ACD, UnknownQueue
@@ -106,7 +107,7 @@ class Desk:
                     if message.type == WSMsgType.BINARY:
                         await self.bridge.agent_audio(agent_id, message.data, 16000)
                     elif message.type == WSMsgType.TEXT:
-                        await self._command(agent_id, socket, message.data)
+                        await self._command(request, agent_id, socket, message.data)
             finally:
                 forward.cancel()
                 relay.cancel()
@@ -126,8 +127,9 @@ class Desk:
             pcm16, sample_rate = decode_audio(frame)
             await self.hub.send_audio(agent_id, frame["call_id"], pcm16, sample_rate)
 
-    async def _command(self, agent_id: str, socket: web.WebSocketResponse, raw: str) -> None:
-        """One desk command; a malformed one gets an error back and changes nothing."""
+    async def _command(self, request: web.Request, agent_id: str, socket: web.WebSocketResponse, raw: str) -> None:
+        """One desk command; a malformed one gets an error back and changes nothing. Transfers and
+        hang-ups, done or refused, go to the audit log."""
         try:
             command = loads(raw)
             kind = command["type"]
@@ -154,13 +156,16 @@ class Desk:
                 ok = await acd.add_note(str(call_id), agent_id, str(command.get("text", "")))
             elif kind == "transfer":
                 ok = await acd.transfer(str(call_id), agent_id, str(command.get("queue")), str(command.get("note", "")))
+                audit(request, "call_transferred", call=str(call_id), queue=str(command.get("queue"))[:64], ok=ok)
             elif kind == "hangup":
                 ok = await acd.end_call(str(call_id), agent_id) is not None
+                audit(request, "call_hung_up", call=str(call_id), ok=ok)
             else:
                 await socket.send_json({"type": "error", "error": f"unknown command {kind!r}"})
                 return
         except UnknownQueue as error:
             ok = False
+            audit(request, "call_transferred", call=str(call_id), queue=str(command.get("queue"))[:64], ok=False)
             await socket.send_json({"type": "error", "error": str(error)})
         if kind != "ping":
             await socket.send_json({"type": "ack", "command": kind, "ok": bool(ok),

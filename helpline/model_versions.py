@@ -23,9 +23,10 @@ from bot.model_registry import (
     MAX_ARCHIVE_BYTES, MAX_SIGNATURE_BYTES, ModelRegistry, ModelVersion, RegistryError,
     has_valid_signature, read_regular_file, sha256_of, signature_file,
 )
+from bot.security.audit import audit
 from bot.security.principal import principal_of
 from helpline.model_sync import VersionChannel
-from helpline.security.install import AUDIT_KEY
+
 
 logger = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
@@ -196,6 +197,7 @@ class ModelVersions:
         serving = self.processor.model.fingerprint
         if entry is None:
             logger.warning("model swap refused", extra={"path": request.path})
+            audit(request, "model_swap_refused", route=request.path)
             return error(status, "ModelLoadError" if status == 400 else "NotFound",
                          f"{refusal}; still serving model {serving}")
         who = principal_of(request).user
@@ -203,8 +205,7 @@ class ModelVersions:
             await self.activate(entry.version, who)
         except ModelLoadError as exc:
             logger.error("model swap refused", extra={"version": entry.version, "error": str(exc)})
+            audit(request, "model_swap_refused", route=request.path, version=entry.version)
             return error(400, "ModelLoadError", f"{exc}; still serving model {serving}")
-        audit = request.app.get(AUDIT_KEY)
-        if audit is not None:
-            audit.record("model_activated", who, request.remote, version=entry.version, route=request.path)
+        audit(request, "model_activated", version=entry.version, route=request.path)
         return web.json_response({"status": "ok", "version": entry.version, "model": entry.fingerprint})

@@ -21,6 +21,7 @@ from aiohttp import web
 from bot import observe
 from bot.core.events import EventFormatError, SlotSet, events_from_dicts
 from bot.core.processor import MessageProcessor, UserMessage
+from bot.security.audit import audit
 from bot.security.conversation_ids import CALL_ID_PREFIX, is_call_id
 from bot.security.json_limits import JsonLimitError, loads
 from bot.security.principal import principal_of
@@ -113,13 +114,15 @@ async def append_events(request: web.Request) -> web.Response:
     processor = processor_of(request)
     protected = processor.model.domain.protected_slots
     refused = sorted({e.name for e in events if isinstance(e, SlotSet) and e.name in protected})
+    sender_id = request.match_info["sender_id"]
     if refused:
         logger.warning("protected slot events refused", extra={"slots": refused, "user": principal_of(request).user})
+        audit(request, "tracker_edit_refused", conversation=sender_id, slots=refused)
         return error(400, "ProtectedSlot", f"the slot{'s' if len(refused) > 1 else ''} "
                                            f"{', '.join(repr(name) for name in refused)} can only be set by the "
                                            "bot's actions, not through the events API")
-    sender_id = request.match_info["sender_id"]
     await processor.store.append(sender_id, events)
+    audit(request, "tracker_edited", conversation=sender_id, events=[type(e).__name__ for e in events][:50])
     return web.json_response((await processor.get_tracker(sender_id)).current_state())
 
 
@@ -129,6 +132,7 @@ async def execute(request: web.Request) -> web.Response:
     processor = processor_of(request)
     if not processor.model.domain.is_known_action(name):
         return error(404, "ActionNotFound", f"unknown action '{name}'")
+    audit(request, "action_executed", conversation=request.match_info["sender_id"], name=name)
     messages = await processor.execute_action(request.match_info["sender_id"], name)
     tracker = await processor.get_tracker(request.match_info["sender_id"])
     return web.json_response({"tracker": tracker.current_state(), "messages": messages})

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bot.training_data.retrieval import retrieval_action
-from bot.training_data.yaml_reader import TrainingDataError, line_of, plain, read_yaml_file
+from bot.training_data.yaml_reader import TrainingDataError, line_of, plain, read_yaml_file, within
 
 # Slots, intents and actions every Helpline bot has, like Rasa's defaults.
 REQUESTED_SLOT = "requested_slot"
@@ -277,14 +277,14 @@ class _DomainBuilder:
         for key in data:
             if key not in known:
                 raise TrainingDataError(f"unknown domain section '{key}'", path, data.key_lines.get(key))
-        self._intents(data.get("intents"), path)
-        self._entities(data.get("entities"), path)
-        self._slots(data.get("slots"), path)
-        self._responses(data.get("responses"), path)
-        self._forms(data.get("forms"), path)
-        self._actions(data.get("actions"), path)
+        sections = {"intents": self._intents, "entities": self._entities, "slots": self._slots,
+                    "responses": self._responses, "forms": self._forms, "actions": self._actions}
+        for key, read in sections.items():
+            with within(data.key_lines.get(key)):
+                read(data.get(key), path)
         if data.get("session_config"):
-            self._session_config(data["session_config"], path)
+            with within(data.key_lines.get("session_config")):
+                self._session_config(data["session_config"], path)
 
     def _intents(self, items: Any, path: Path) -> None:
         for item in _as_list(items):

@@ -14,7 +14,7 @@ from bot.training_data.domain import Domain, load_domain
 from bot.training_data.nlu_data import NLUData, read_nlu_items
 from bot.training_data.rasa2 import Rasa2ProjectError, rasa2_findings
 from bot.training_data.stories import Story, read_story_items
-from bot.training_data.yaml_reader import TrainingDataError, line_of, read_yaml_file
+from bot.training_data.yaml_reader import TrainingDataError, line_of, read_yaml_file, within
 
 TEST_FILE_PREFIX = "test_"
 
@@ -73,11 +73,18 @@ def read_training_file(path: Path, domain: Domain | None = None) -> TrainingData
         if key not in ("version", "nlu", "stories", "rules", "responses"):
             raise TrainingDataError(f"unknown section '{key}' (expected nlu, stories, rules)", path,
                                     content.key_lines.get(key))
-    data.nlu = read_nlu_items(content.get("nlu"), path)
-    data.stories = read_story_items(content.get("stories"), path, is_rule=False)
-    data.rules = read_story_items(content.get("rules"), path, is_rule=True)
-    if content.get("responses") and domain is not None:
-        for name, variations in content["responses"].items():
+    with within(content.key_lines.get("nlu")):
+        data.nlu = read_nlu_items(content.get("nlu"), path)
+    with within(content.key_lines.get("stories")):
+        data.stories = read_story_items(content.get("stories"), path, is_rule=False)
+    with within(content.key_lines.get("rules")):
+        data.rules = read_story_items(content.get("rules"), path, is_rule=True)
+    responses = content.get("responses")
+    if responses and domain is not None:
+        if not isinstance(responses, dict) or not all(isinstance(v, list) for v in responses.values()):
+            raise TrainingDataError("'responses' must map response names to lists of variations", path,
+                                    content.key_lines.get("responses"))
+        for name, variations in responses.items():
             domain.responses.setdefault(str(name), list(variations))
     return data
 

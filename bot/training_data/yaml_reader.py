@@ -9,13 +9,15 @@ every later check can name the line.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 
 class TrainingDataError(ValueError):
@@ -96,6 +98,18 @@ _LineConstructor.add_constructor("tag:yaml.org,2002:seq", _LineConstructor.const
 _LineConstructor.add_constructor("tag:yaml.org,2002:str", _LineConstructor.construct_yaml_str)
 
 
+@contextmanager
+def within(line: int | None) -> Iterator[None]:
+    """Errors raised inside that know no line (a number or ``true`` where a name or list belongs carries
+    none) get ``line``: the line of the section they were found in."""
+    try:
+        yield
+    except TrainingDataError as error:
+        if error.line is not None or line is None:
+            raise
+        raise TrainingDataError(error.message, error.path, line) from None
+
+
 def line_of(value: Any, default: int | None = None) -> int | None:
     """Line where ``value`` started, if it came from this reader."""
     return getattr(value, "line", None) or default
@@ -114,6 +128,10 @@ def parse_yaml(text: str, path: str | Path) -> Any:
         line = mark.line + 1 if mark else None
         problem = error.problem or error.context or "invalid YAML"
         raise TrainingDataError(f"invalid YAML: {problem}", path, line) from None
+    except ReaderError as error:  # a character YAML forbids: no mark, only its position in the text
+        line = text.count("\n", 0, error.position) + 1
+        raise TrainingDataError(f"invalid YAML: character {error.character!r} is not allowed in YAML text",
+                                path, line) from None
     except YAMLError as error:
         raise TrainingDataError(f"invalid YAML: {error}", path) from None
 

@@ -1,8 +1,10 @@
 """The audit log: who did what, when and from where, as JSON lines an operator can keep and search.
 
-Sign-ins and failed sign-ins, sign-outs, lockouts, model swaps and reloads, tracker edits, actions run
-through the API, desk transfers and hang-ups, supervisors joining, changing mode on and leaving a live
-call (monitor_join, monitor_mode, monitor_leave). Lines go to ``<data_dir>/audit.log`` (mode 0600) and to
+Sign-ins and failed sign-ins, sign-outs, lockouts, model swaps (done and refused) and reloads, tracker
+edits (done and refused), actions run through the API, desk transfers and hang-ups, supervisors joining,
+changing mode on and leaving a live call (monitor_join, monitor_mode, monitor_leave). Routes outside
+``helpline`` reach this log through ``bot.security.audit`` (the app's ``AUDIT_KEY``). Lines go to
+``<data_dir>/audit.log`` (mode 0600) and to
 the ``helpline.audit`` logger. Details pass through the log scrubber, so a PIN never lands here.
 """
 from __future__ import annotations

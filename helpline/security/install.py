@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.security.audit import AUDIT_KEY
 from helpline.config_schema import HelplineConfig
 from helpline.security.audit import AuditLog
 from helpline.security.login import SignIn
@@ -15,7 +16,6 @@ from helpline.security.sessions import SessionStore, create_session_store
 from helpline.security.throttle import LoginThrottle, PasswordPool
 from helpline.security.users import UserDirectory
 
-AUDIT_KEY = web.AppKey("audit", AuditLog)
 
 
 @dataclass

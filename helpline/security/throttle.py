@@ -3,19 +3,23 @@
 Failures are counted per account and per client address in a sliding window; past the limit, a
 login is refused with 429 and ``Retry-After`` before any password is hashed. Password checks
 (scrypt, about 40 ms of one core each) run on their own one-thread pool with a short queue, so a
-flood can use at most one core and never the default pool that serves NLU and the stores; when the
-queue is full the login answers 503 at once. The counts live in the process: each server process of
-a site throttles on its own (a site with N processes allows N times the rate).
+flood can use at most one core, at a lower priority than the rest of the server, and never the
+default pool that serves NLU and the stores; when the queue is full the login answers 503 at once.
+The counts live in the process: each server process of a site throttles on its own (a site with N
+processes allows N times the rate).
 """
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 MAX_TRACKED = 10_000
+PASSWORD_NICE = 10  # how much lower the password thread's priority is than the server's
 
 
 class SlidingWindow:
@@ -74,11 +78,22 @@ class PoolBusy(Exception):
     """Too many password checks are waiting."""
 
 
+def _yield_to_calls() -> None:
+    """Run the password thread at a lower priority (Linux sets a thread's nice value by its id), so that
+    on a busy box the scheduler serves NLU and calls before guesses; elsewhere it keeps the default."""
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + PASSWORD_NICE))
+    except (AttributeError, OSError):
+        pass
+
+
 class PasswordPool:
     """One thread for password hashing with at most ``max_waiting`` checks queued."""
 
     def __init__(self, max_waiting: int = 8):
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-check")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-check",
+                                            initializer=_yield_to_calls)
         self._max_waiting = max_waiting
         self._waiting = 0
 

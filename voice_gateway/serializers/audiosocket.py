@@ -33,6 +33,8 @@ class AudioSocketSerializer:
 
     def deserialize(self, message: bytes) -> list[InboundFrame]:
         """``message`` is one whole AudioSocket message (header included)."""
+        if len(message) < HEADER.size:
+            raise ProtocolError(f"truncated AudioSocket header: {len(message)} of {HEADER.size} bytes")
         kind, length = HEADER.unpack_from(message)
         payload = message[HEADER.size:]
         if len(payload) != length:

@@ -30,6 +30,16 @@ def parse_json_object(message: str | bytes) -> dict:
     return data
 
 
+def object_field(data: dict, key: str) -> dict:
+    """``data[key]`` when it is a JSON object (absent or null: empty); anything else breaks the protocol."""
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProtocolError(f"'{key}' must be an object")
+    return value
+
+
 def check_audio_size(size: int, sample_rate: int, bytes_per_sample: int) -> None:
     if size % bytes_per_sample:
         raise ProtocolError(f"truncated audio frame: {size} bytes is not a whole number of samples")

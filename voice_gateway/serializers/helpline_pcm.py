@@ -48,7 +48,7 @@ class HelplinePcmSerializer:
         if self.sample_rate is not None:
             raise ProtocolError("second 'start' on one call")
         rate = data.get("sample_rate")
-        if rate not in SAMPLE_RATES:
+        if type(rate) is not int or rate not in SAMPLE_RATES:  # 8000.0 or true are not rates
             raise ProtocolError(f"unsupported sample_rate {rate!r} (use 8000 or 16000)")
         self.sample_rate = rate
         # The caller number is not read from here: the voice token that opened the connection says it.

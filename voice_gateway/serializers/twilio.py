@@ -16,7 +16,7 @@ from voice_gateway.frames import (
     BotAudio, CallEnded, CallerAudio, CallStarted, ClearPlayback, Event, InboundFrame, KeyPressed, Mark,
     OutboundFrame, PlaybackMark, ProtocolError,
 )
-from voice_gateway.serializers.base import check_audio_size, client_id, parse_json_object
+from voice_gateway.serializers.base import check_audio_size, client_id, object_field, parse_json_object
 
 SAMPLE_RATE = 8000
 
@@ -39,17 +39,17 @@ class TwilioSerializer:
         if self.stream_sid is None:
             raise ProtocolError(f"'{event}' before 'start'")
         if event == "media":
-            media = data.get("media") or {}
+            media = object_field(data, "media")
             if media.get("track", "inbound") != "inbound":
                 return []
             return [CallerAudio(mulaw.decode(_payload(media)))]
         if event == "dtmf":
-            digit = str((data.get("dtmf") or {}).get("digit", ""))
+            digit = str(object_field(data, "dtmf").get("digit", ""))
             if len(digit) != 1:
                 raise ProtocolError(f"dtmf event without a single digit: {digit!r}")
             return [KeyPressed(digit)]
         if event == "mark":
-            return [PlaybackMark(str((data.get("mark") or {}).get("name", "")))]
+            return [PlaybackMark(str(object_field(data, "mark").get("name", "")))]
         if event == "stop":
             return [CallEnded("caller hung up")]
         raise ProtocolError(f"unknown event {event!r}")
@@ -58,17 +58,13 @@ class TwilioSerializer:
         start = data.get("start")
         if not isinstance(start, dict):
             raise ProtocolError("'start' event without a 'start' object")
-        media_format = start.get("mediaFormat") or {}
-        if not isinstance(media_format, dict):
-            raise ProtocolError("'mediaFormat' must be an object")
+        media_format = object_field(start, "mediaFormat")
         encoding = media_format.get("encoding", "audio/x-mulaw")
         rate = media_format.get("sampleRate", SAMPLE_RATE)
         if encoding != "audio/x-mulaw" or rate != SAMPLE_RATE or media_format.get("channels", 1) != 1:
             raise ProtocolError(f"unsupported media format {media_format} (expected audio/x-mulaw, 8000 Hz, mono)")
         self.stream_sid = client_id(start.get("streamSid") or data.get("streamSid"), "streamSid") or uuid.uuid4().hex
-        parameters = start.get("customParameters") or {}
-        if not isinstance(parameters, dict):
-            raise ProtocolError("'customParameters' must be an object")
+        parameters = object_field(start, "customParameters")
         caller = client_id(parameters.get("caller_number") or parameters.get("From"), "caller_number")
         return CallStarted(external_id=client_id(start.get("callSid"), "callSid") or self.stream_sid,
                            sample_rate=SAMPLE_RATE, caller_number=caller, extra={"stream_sid": self.stream_sid})
