@@ -4,6 +4,7 @@ import logging
 
 from bot import observe
 from helpline.logs import JsonFormatter, scrub
+from tests.log_capture import json_logs
 
 
 def test_log_records_are_json_with_extra_fields_and_masked_secrets():
@@ -24,8 +25,6 @@ def test_scrub_leaves_ordinary_values_alone():
 
 async def test_a_rest_turn_logs_info_lines_from_the_bot_with_the_conversation_id(demo_archive, tmp_path, monkeypatch):
     """The server's log at its default level: the bot's own lines and the access line name the conversation."""
-    import io
-
     from aiohttp.test_utils import TestClient, TestServer
 
     from helpline.app import build_app
@@ -33,22 +32,12 @@ async def test_a_rest_turn_logs_info_lines_from_the_bot_with_the_conversation_id
 
     monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    saved_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)  # what `helpline run` logs by default
-    try:
+    with json_logs(logging.INFO) as stream:  # what `helpline run` logs by default
         async with TestClient(TestServer(build_app(ROOT, demo_archive))) as client:
             response = await client.post("/webhooks/rest/webhook",
                                          json={"sender": "log-caller-1", "message": "my card is 4111 1111 1111 1111"})
             assert response.status == 200
             await client.get("/health")
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(saved_level)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     turn = [line for line in lines if line.get("conversation_id") == "log-caller-1"]
     bot_lines = {line["event"] for line in turn if line["logger"].startswith("bot.") and line["level"] == "info"}

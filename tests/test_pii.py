@@ -7,9 +7,7 @@ the JSON logs hold them.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import logging
 import re
 
 import pytest
@@ -18,9 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.channels.rest import PROCESSOR_KEY
 from bot.security.pii import CARD, DATE_OF_BIRTH, PIN, find_pii, luhn_valid, mask_pii
 from helpline.app import build_app
-from helpline.logs import JsonFormatter
 from tests.auth_support import use_api_token
 from tests.conftest import ROOT
+from tests.log_capture import json_logs
 
 TODAY = dt.date(2026, 5, 1)
 
@@ -93,21 +91,11 @@ def leaks(data: bytes) -> list[str]:
 
 
 async def test_volunteered_secrets_are_in_no_stored_byte(client):
-    logs = io.StringIO()
-    handler = logging.StreamHandler(logs)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
+    with json_logs() as logs:
         for text in VOLUNTEERED:
             response = await client.post("/webhooks/rest/webhook", json={"sender": "v1", "message": text,
                                                                         "metadata": {"caller_number": "+15551230001"}})
             assert response.status == 200
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
     state = await (await client.get("/conversations/v1/tracker")).json()
     assert state["paused"]  # handed to a person, with a summary
     stored = b"".join(path.read_bytes() for path in client.data_dir.glob("trackers.sqlite3*"))

@@ -9,16 +9,14 @@ digits must not be heard in it.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import logging
 import re
 import uuid
 
 import numpy as np
 
 from bot.nlu.normalizer import normalize_digits
-from helpline.logs import JsonFormatter
+from tests.log_capture import json_logs
 from tests.voice.conftest import CALLER
 from tests.voice.test_calls import bot_texts, transcript
 from voice_gateway.asr import create_engine
@@ -73,14 +71,7 @@ async def wait_for(condition, timeout: float = 60.0) -> None:
 async def test_spoken_keyed_and_volunteered_secrets_are_in_no_stored_byte(voice_server):
     card, balance, pin, person = (voice_server.synthesize(text) for text in (
         CARD_SENTENCE, "What's my account balance?", "two four six eight", "I'd like to talk to a person please."))
-    logs = io.StringIO()
-    handler = logging.StreamHandler(logs)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
+    with json_logs() as logs:
         async with Caller(voice_server.line("twilio"), answer_timeout=60).dial(f"CA{uuid.uuid4().hex}",
                                                                                 CALLER) as caller:
             spoken_call = await voice_server.call_id_of(caller)  # the gateway's own id for the call
@@ -102,9 +93,6 @@ async def test_spoken_keyed_and_volunteered_secrets_are_in_no_stored_byte(voice_
             await caller.say(balance)
             await caller.press("2468#")
         records = [json.dumps(transcript(voice_server, call)).encode() for call in (spoken_call, keyed_call)]
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
     for call in (spoken_call, keyed_call):
         tracker = voice_server.tracker(call)
