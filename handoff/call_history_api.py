@@ -28,6 +28,7 @@ from handoff.stereo import stereo_wav
 STATIC = Path(__file__).parent / "static"
 MAX_COMMENT = 4000
 MAX_PAGE = 500
+MAX_OFFSET = 2**31 - 1  # a store's integer: larger is a 400, not an overflow in the database driver
 DAY = 86400.0
 
 
@@ -156,6 +157,8 @@ def _filter(query) -> tuple[CallFilter, int, int]:
             outcome=query.get("outcome") or None)
         limit = min(MAX_PAGE, max(1, int(query.get("limit", 100))))
         offset = max(0, int(query.get("offset", 0)))
+        if offset > MAX_OFFSET:
+            raise ValueError(f"offset is at most {MAX_OFFSET}")
     except ValueError as error:
         raise web.HTTPBadRequest(text=f"bad filter: {error}") from None
     if where.outcome is not None and where.outcome not in OUTCOMES:
