@@ -83,8 +83,11 @@ def server(demo_archive, tmp_path_factory):
     try:
         while True:
             try:
-                if requests.post(f"http://127.0.0.1:{process.port}/model/parse", json={"text": "hi"}, timeout=5,
-                                 headers={"Authorization": f"Bearer {process.token}"}).status_code == 200:
+                parsed = requests.post(f"http://127.0.0.1:{process.port}/model/parse", json={"text": "hi"},
+                                       timeout=5, headers={"Authorization": f"Bearer {process.token}"})
+                # Ready too (speech models loaded): a correct 503 from /ready would count as a server error.
+                if parsed.status_code == 200 and requests.get(f"http://127.0.0.1:{process.port}/ready",
+                                                              timeout=5).status_code == 200:
                     break
             except requests.ConnectionError:
                 pass

@@ -80,3 +80,12 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     result = helpline(tmp_path, "report", "--from", "2026-11-01", "--to", "2026-11-02", "--format", "csv",
                       "--queue", "--agent")
     assert result.returncode == 1 and "one table" in result.stderr
+
+
+def test_a_report_window_before_year_one_is_a_clear_error_not_an_overflow():
+    import pytest
+
+    from handoff.reports.web import _request
+
+    with pytest.raises(ValueError, match="too early"):
+        _request({"to": "0001-01-01"})

@@ -64,7 +64,10 @@ class ReportsPage:
 def _request(query) -> ReportRequest:
     """The report asked for; by default the last four whole weeks by week, today included."""
     end = parse_day(query["to"]) if query.get("to") else date.today() + timedelta(days=1)
-    first = parse_day(query["from"]) if query.get("from") else end - timedelta(days=28)
+    try:
+        first = parse_day(query["from"]) if query.get("from") else end - timedelta(days=28)
+    except OverflowError:  # a "to" in the first four weeks of year 1
+        raise ValueError("to is too early for a default four-week window; give from") from None
     by = query.get("by", "week")
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}")
