@@ -125,6 +125,8 @@ class SqlCallRecordStore:
         """Write finished records whole, turns and all, in one transaction: many calls at a time (the demo
         data, benchmarks), where ``start`` commits every turn on its own as a live call must. Records
         already stored are left as they are."""
+        if not records:
+            return
         names = ", ".join((*sql.COLUMNS, "flagged", "data", *sql.TURN_COUNTS))
         marks = ", ".join("?" * (len(sql.COLUMNS) + 2 + len(sql.TURN_COUNTS)))
         insert_record = self._sql(f"INSERT INTO {self.records} ({names}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING")
