@@ -27,6 +27,7 @@ class SqlCallRecordStore:
     lock_row = ""              # PostgreSQL: " FOR UPDATE"
     day = "CAST(started_at / 86400 AS INTEGER)"  # whole UTC days since 1970 (PostgreSQL's CAST rounds)
     json_true = "1"            # what ``json_field`` gives for JSON true (PostgreSQL: 'true')
+    _count_increments = ", ".join(f"{c} = {c} + ?" for c in sql.TURN_COUNTS)  # a turn's ``turn_counts``
 
     def __init__(self, prefix: str = "call"):
         self.records, self.turns, self.reviews_table = f"{prefix}_records", f"{prefix}_turns", f"{prefix}_reviews"
@@ -118,8 +119,6 @@ class SqlCallRecordStore:
                 db.execute(self._sql(f"UPDATE {self.records} SET {self._count_increments} WHERE id = ?"),
                            (*counts, call_id))
         self._write(db, call_id, insert)
-
-    _count_increments = ", ".join(f"{c} = {c} + ?" for c in sql.TURN_COUNTS)
 
     async def import_records(self, records: list[CallRecord]) -> None:
         """Write finished records whole, turns and all, in one transaction: many calls at a time (the demo
