@@ -24,7 +24,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import write_result  # noqa: E402
-from handoff.records import sql  # noqa: E402
 from handoff.records.base import CallFilter  # noqa: E402
 from handoff.records.model import ABANDONED, CONTAINED, HANDED_OFF, CallRecord, Turn  # noqa: E402
 from handoff.records.postgres_store import PostgresCallRecordStore  # noqa: E402
@@ -58,32 +57,19 @@ def synthetic_calls(count: int, now: float, seed: int = 7):
         yield record
 
 
-def fill(store, count: int, now: float) -> float:
-    """Bulk insert through the store's own connection and schema; returns seconds."""
+async def fill(store, count: int, now: float) -> float:
+    """Bulk insert (``import_records``, 5,000 calls a transaction); returns seconds."""
     started = time.perf_counter()
-    db = store._open()
-    names = ", ".join((*sql.COLUMNS, "flagged", "data"))
-    record_sql = store._sql(f"INSERT INTO {store.records} ({names}) VALUES ({', '.join('?' * (len(sql.COLUMNS) + 2))})")
-    turn_sql = store._sql(f"INSERT INTO {store.turns} (call_id, seq, at, speaker, text, intent, data) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?)")
     batch: list[CallRecord] = []
-
-    def flush():
-        store._begin(db, "bench")
-        cursor = db.cursor()
-        cursor.executemany(record_sql, [sql.record_row(r) for r in batch])
-        cursor.executemany(turn_sql, [sql.turn_row(r.id, n, t) for r in batch for n, t in enumerate(r.turns)])
-        db.execute("COMMIT")
-        batch.clear()
-
     for record in synthetic_calls(count, now):
         batch.append(record)
         if len(batch) == 5000:
-            flush()
+            await store.import_records(batch)
+            batch = []
     if batch:
-        flush()
+        await store.import_records(batch)
     if store.placeholder == "%s":
-        db.execute(f"ANALYZE {store.records}")
+        await store._call(lambda db: db.execute(f"ANALYZE {store.records}"))
     return time.perf_counter() - started
 
 
@@ -99,7 +85,7 @@ async def timed(work, repeat: int = 5) -> dict:
 
 async def measure(store, count: int) -> dict:
     now = time.time()
-    out = {"calls": count, "fill_seconds": round(fill(store, count, now), 1)}
+    out = {"calls": count, "fill_seconds": round(await fill(store, count, now), 1)}
     for label, span in (("totals_24h", DAY), ("totals_7d", 7 * DAY), ("totals_30d", 30 * DAY)):
         out[label], totals = await timed(lambda span=span: store.totals(now - span, now, 20.0))
         out[label]["calls_in_window"] = totals.finished

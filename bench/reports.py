@@ -33,11 +33,9 @@ FIRST, END = date(2026, 11, 1), date(2026, 12, 1)
 
 
 async def fill(store, calls: int) -> tuple[int, float]:
-    """The month's calls, unless the store holds them already. Written in bulk, a transaction per 5,000
-    calls, in the store's own row format (``start`` commits every call and turn on its own, as a live
-    call must: on PostgreSQL 100,000 calls would take most of an hour)."""
-    from handoff.records import sql
-
+    """The month's calls, unless the store holds them already. Written in bulk (``import_records``), a
+    transaction per 5,000 calls (``start`` commits every call and turn on its own, as a live call must:
+    on PostgreSQL 100,000 calls would take most of an hour)."""
     existing = 0
     async for _ in store.window(Calendar().day_start(FIRST), Calendar().day_start(END), synthetic=True):
         existing += 1
@@ -46,29 +44,15 @@ async def fill(store, calls: int) -> tuple[int, float]:
     days = days_by_weekday(FIRST, END)
     per_weekday = round(calls / (sum(days[:5]) + WEEKEND_SHARE * sum(days[5:])))
     shape = DemoShape(per_weekday, ("general", "billing", "orders"), tuple(f"agent{n:02d}" for n in range(40)))
-    names = ", ".join((*sql.COLUMNS, "flagged", "data"))
-    insert_record = store._sql(f"INSERT INTO {store.records} ({names}) VALUES ({', '.join('?' * (len(sql.COLUMNS) + 2))}) "
-                               "ON CONFLICT (id) DO NOTHING")
-    insert_turn = store._sql(f"INSERT INTO {store.turns} (call_id, seq, at, speaker, text, intent, data) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-
-    def write(batch) -> None:
-        db = store._open()
-        store._begin(db, "bench")
-        cursor = db.cursor()
-        cursor.executemany(insert_record, [sql.record_row(r) for r in batch])
-        cursor.executemany(insert_turn, [sql.turn_row(r.id, seq, t) for r in batch for seq, t in enumerate(r.turns)])
-        db.execute("COMMIT")
-
     started, written, batch = time.perf_counter(), 0, []
     for record in demo_calls(FIRST, END, Calendar("UTC"), shape):
         batch.append(record)
         if len(batch) == 5000:
-            await store._call(lambda db, batch=batch: write(batch))
+            await store.import_records(batch)
             written += len(batch)
             batch = []
             print(f"  {written} calls written ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
-    await store._call(lambda db: write(batch))
+    await store.import_records(batch)
     return written + len(batch), time.perf_counter() - started
 
 

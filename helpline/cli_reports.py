@@ -66,6 +66,9 @@ def cmd_report(args) -> None:
               "--synthetic)", file=sys.stderr)
 
 
+DEMO_BATCH = 1000  # demo calls written per transaction
+
+
 def cmd_demo_data(args) -> None:
     """Synthetic calls and agent shifts for the last ``--days`` days (today not included)."""
     from tqdm import tqdm
@@ -88,12 +91,17 @@ def cmd_demo_data(args) -> None:
             first = end - timedelta(days=args.days)
             shape = DemoShape(args.calls_per_day, tuple(q.name for q in config.queues),
                               tuple(a.id for a in config.agents) or DemoShape.agents)
-            written = 0
+            written, batch = 0, []
             with tqdm(desc="demo calls", unit=" calls", file=sys.stderr) as bar:
                 for record in demo_calls(first, end, calendar, shape):
-                    await records.start(record)
-                    written += 1
-                    bar.update(1)
+                    batch.append(record)
+                    if len(batch) == DEMO_BATCH:
+                        await records.import_records(batch)
+                        written, batch = written + len(batch), []
+                        bar.update(DEMO_BATCH)
+                await records.import_records(batch)
+                written += len(batch)
+                bar.update(len(batch))
             known = {(r["agent_id"], r["at"]) for r in await acd_store.records(PRESENCE, since=calendar.day_start(first))
                      if r.get("synthetic")}
             for shift in demo_shifts(first, end, calendar, shape.agents):

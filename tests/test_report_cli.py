@@ -55,6 +55,7 @@ def test_demo_data_then_reports_in_every_format(tmp_path):
     twice = json.loads(helpline(tmp_path, "report", "--from", first, "--to", end, "--synthetic",
                                 "--format", "json").stdout)
     assert twice["totals"]["calls"] == written                              # the same days are not doubled
+    assert twice["totals"] == totals and twice["intents"] == synthetic["intents"]  # nor their turns
 
 
 def test_demo_data_refuses_a_store_with_real_calls(tmp_path):

@@ -44,6 +44,8 @@ class CallRecordStore(Protocol):
 
     async def add_turn(self, call_id: str, turn: Turn) -> None: ...  # appended as the call goes
 
+    async def import_records(self, records: list[CallRecord]) -> None: ...  # finished calls in bulk (ids kept once)
+
     async def update(self, call_id: str, **fields) -> None: ...     # outcome, queue, agent, times, summary...
 
     async def get(self, call_id: str) -> CallRecord | None: ...

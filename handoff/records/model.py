@@ -91,6 +91,21 @@ class CallRecord:
 _TURN_FIELDS = {f.name for f in dataclasses.fields(Turn)}
 
 
+def turn_counts(turns: list[Turn]) -> tuple[int, int, int, int]:
+    """Classified turns (an intent, or a fallback), fallbacks, knowledge answers and misses of one call.
+
+    The report's bot figures add these up; the SQL stores keep them per call as columns, so a report
+    never reads the turns' JSON."""
+    classified = fallbacks = answers = misses = 0
+    for turn in turns:
+        if turn.intent is not None or turn.fallback:
+            classified += 1
+            fallbacks += bool(turn.fallback)
+        answers += turn.knowledge == "answered"
+        misses += turn.knowledge == "missed"
+    return classified, fallbacks, answers, misses
+
+
 @dataclass
 class Review:
     """A supervisor's scoring of one call on the scorecard, with comments; the agent sees it on the desk."""

@@ -21,12 +21,16 @@ class PostgresCallRecordStore(SqlCallRecordStore):
     real = "DOUBLE PRECISION"
     lock_row = " FOR UPDATE"
     day = "FLOOR(started_at / 86400)"
+    json_true = "'true'"
 
     def __init__(self, dsn: str, prefix: str = "call"):
         if not _IDENTIFIER.match(prefix):
             raise ValueError(f"'{prefix}' is not a plain SQL table prefix")
         super().__init__(prefix)
         self._dsn = dsn
+
+    def json_field(self, document: str, key: str) -> str:
+        return f"({document}::json ->> '{key}')"
 
     def _connect(self):
         return psycopg.connect(self._dsn, autocommit=True)

@@ -11,7 +11,7 @@ import dataclasses
 import json
 
 from handoff.records.base import CallFilter, WindowTotals
-from handoff.records.model import ABANDONED, CONTAINED, IN_PROGRESS, CallRecord, Review, Turn
+from handoff.records.model import ABANDONED, CONTAINED, IN_PROGRESS, CallRecord, Review, Turn, turn_counts
 
 # Record fields kept as columns; every other field (except turns) goes in ``data``.
 COLUMNS = ("id", "channel", "started_at", "caller", "ended_at", "outcome", "queue", "agent_id", "queued_at",
@@ -19,6 +19,9 @@ COLUMNS = ("id", "channel", "started_at", "caller", "ended_at", "outcome", "queu
 RECORD_FIELDS = {f.name for f in dataclasses.fields(CallRecord)}
 DATA_FIELDS = RECORD_FIELDS - set(COLUMNS) - {"turns"}
 SELECT_RECORD = f"SELECT {', '.join(COLUMNS)}, data FROM {{records}} r"
+# A record's turns counted as ``turn_counts`` counts them, kept up to date as turns are added, so a report
+# adds up columns instead of reading every turn's JSON.
+TURN_COUNTS = ("classified_turns", "fallback_turns", "knowledge_answers", "knowledge_misses")
 
 
 def schema(records: str, turns: str, reviews: str, real: str) -> list[str]:
@@ -28,7 +31,8 @@ def schema(records: str, turns: str, reviews: str, real: str) -> list[str]:
         f"started_at {real} NOT NULL, caller TEXT NOT NULL DEFAULT '', ended_at {real}, outcome TEXT NOT NULL, "
         f"queue TEXT, agent_id TEXT, queued_at {real}, answered_at {real}, agent_ended_at {real}, "
         f"wrap_up_seconds {real}, qa_score {real}, flagged INTEGER NOT NULL DEFAULT 0, "
-        f"synthetic INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL)",
+        f"synthetic INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL, "
+        + ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in TURN_COUNTS) + ")",
         f"CREATE INDEX IF NOT EXISTS {records}_started ON {records} (synthetic, started_at)",
         f"CREATE INDEX IF NOT EXISTS {records}_open ON {records} (outcome)",
         f"CREATE TABLE IF NOT EXISTS {turns} (call_id TEXT NOT NULL, seq INTEGER NOT NULL, at {real} NOT NULL, "
@@ -38,6 +42,24 @@ def schema(records: str, turns: str, reviews: str, real: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {reviews}_call ON {reviews} (call_id)",
         f"CREATE INDEX IF NOT EXISTS {reviews}_agent ON {reviews} (agent_id, at)",
     ]
+
+
+def count_columns_added(records: str, turns: str, present: set[str], field, true: str) -> list[str]:
+    """Statements that add ``TURN_COUNTS`` to a records table made before they existed, filled from its turns.
+
+    ``present``: the table's column names; ``field(document, key)``: the dialect's JSON member as text or
+    number, equal to ``true`` when it is JSON true. Empty when the columns are there."""
+    missing = [c for c in TURN_COUNTS if c not in present]
+    if not missing:
+        return []
+    conditions = {"classified_turns": f"t.intent IS NOT NULL OR {field('t.data', 'fallback')} = {true}",
+                  "fallback_turns": f"{field('t.data', 'fallback')} = {true}",
+                  "knowledge_answers": f"{field('t.data', 'knowledge')} = 'answered'",
+                  "knowledge_misses": f"{field('t.data', 'knowledge')} = 'missed'"}
+    counts = ", ".join(f"{c} = (SELECT COUNT(*) FROM {turns} t WHERE t.call_id = {records}.id AND ({conditions[c]}))"
+                       for c in missing)
+    return [*(f"ALTER TABLE {records} ADD COLUMN {c} INTEGER NOT NULL DEFAULT 0" for c in missing),
+            f"UPDATE {records} SET {counts} WHERE EXISTS (SELECT 1 FROM {turns} t WHERE t.call_id = {records}.id)"]
 
 
 def record_row(record: CallRecord) -> tuple:
@@ -56,6 +78,11 @@ def record_from_row(row: tuple, turns: list[Turn]) -> CallRecord:
     record = CallRecord.from_dict({**values, "turns": []})
     record.turns = turns
     return record
+
+
+def imported_row(record: CallRecord) -> tuple:
+    """``record_row`` followed by the ``TURN_COUNTS`` of the record's turns: a finished record written whole."""
+    return (*record_row(record), *turn_counts(record.turns))
 
 
 def turn_row(call_id: str, seq: int, turn: Turn) -> tuple:

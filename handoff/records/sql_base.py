@@ -7,14 +7,16 @@ the same code. Every write is its own transaction: a turn is on disk once ``add_
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from typing import AsyncIterator, Callable
 
 from handoff.records.base import CallFilter, WindowTotals
-from handoff.records.model import IN_PROGRESS, CallRecord, Review, Turn
+from handoff.records.model import IN_PROGRESS, CallRecord, Review, Turn, turn_counts
 from handoff.records import sql
 
 PAGE = 500  # records per round trip when a window is streamed
+logger = logging.getLogger(__name__)
 
 
 class SqlCallRecordStore:
@@ -24,6 +26,8 @@ class SqlCallRecordStore:
     real = "REAL"
     lock_row = ""              # PostgreSQL: " FOR UPDATE"
     day = "CAST(started_at / 86400 AS INTEGER)"  # whole UTC days since 1970 (PostgreSQL's CAST rounds)
+    json_true = "1"            # what ``json_field`` gives for JSON true (PostgreSQL: 'true')
+    _count_increments = ", ".join(f"{c} = {c} + ?" for c in sql.TURN_COUNTS)  # a turn's ``turn_counts``
 
     def __init__(self, prefix: str = "call"):
         self.records, self.turns, self.reviews_table = f"{prefix}_records", f"{prefix}_turns", f"{prefix}_reviews"
@@ -41,6 +45,10 @@ class SqlCallRecordStore:
     def _sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
 
+    def json_field(self, document: str, key: str) -> str:
+        """SQL for the member ``key`` of the JSON text ``document`` (a column or expression)."""
+        return f"json_extract({document}, '$.{key}')"
+
     # -- plumbing ------------------------------------------------------------------------------
     def _open(self):
         if self._db is None:
@@ -49,12 +57,23 @@ class SqlCallRecordStore:
             try:
                 for statement in sql.schema(self.records, self.turns, self.reviews_table, self.real):
                     db.execute(statement)
+                self._migrate(db)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
             self._db = db
         return self._db
+
+    def _migrate(self, db) -> None:
+        """Bring a table made by an older version up to date (inside the schema transaction)."""
+        present = {d[0] for d in db.execute(f"SELECT * FROM {self.records} LIMIT 0").description}
+        statements = sql.count_columns_added(self.records, self.turns, present, self.json_field, self.json_true)
+        if statements:
+            logger.info("adding per-call turn counts to the call records (once; counts every stored turn)",
+                        extra={"table": self.records})
+            for statement in statements:
+                db.execute(statement)
 
     def _locked(self, work: Callable, *args):
         with self._lock:
@@ -95,7 +114,33 @@ class SqlCallRecordStore:
                                 (call_id,)).fetchone()
             db.execute(self._sql(f"INSERT INTO {self.turns} (call_id, seq, at, speaker, text, intent, data) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?)"), sql.turn_row(call_id, seq, turn))
+            counts = turn_counts([turn])
+            if any(counts):
+                db.execute(self._sql(f"UPDATE {self.records} SET {self._count_increments} WHERE id = ?"),
+                           (*counts, call_id))
         self._write(db, call_id, insert)
+
+    async def import_records(self, records: list[CallRecord]) -> None:
+        """Write finished records whole, turns and all, in one transaction: many calls at a time (the demo
+        data, benchmarks), where ``start`` commits every turn on its own as a live call must. Records
+        already stored are left as they are."""
+        if not records:
+            return
+        names = ", ".join((*sql.COLUMNS, "flagged", "data", *sql.TURN_COUNTS))
+        marks = ", ".join("?" * (len(sql.COLUMNS) + 2 + len(sql.TURN_COUNTS)))
+        insert_record = self._sql(f"INSERT INTO {self.records} ({names}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING")
+        insert_turn = self._sql(f"INSERT INTO {self.turns} (call_id, seq, at, speaker, text, intent, data) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+
+        def work(db):
+            def write():
+                cursor = db.cursor()
+                cursor.executemany(insert_record, [sql.imported_row(r) for r in records])
+                cursor.executemany(insert_turn, [sql.turn_row(r.id, seq, t)
+                                                 for r in records for seq, t in enumerate(r.turns)])
+            self._write(db, "import", write)
+
+        await self._call(work)
 
     async def add_turn(self, call_id: str, turn: Turn) -> None:
         await self._call(self._insert_turn, call_id, turn)

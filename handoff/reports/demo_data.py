@@ -7,7 +7,7 @@ centre's usual shape: busy weekday mornings and early afternoons, quiet evenings
 less patience than their wait abandon or ask for a callback.
 
 Each day's calls come from a random generator seeded with the day, so running it again for the same
-days makes the same ids, which the store ignores (``start`` is idempotent): nothing is doubled.
+days makes the same ids, which the store skips (``import_records`` keeps an id once): nothing is doubled.
 """
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from handoff.records.base import CallRecordStore
-from handoff.records.model import IN_PROGRESS, CallRecord
+from handoff.records.model import IN_PROGRESS, CallRecord, turn_counts
 from handoff.reports.periods import BY, Calendar, days_by_weekday
-from handoff.reports.tally import Tally, turn_counts
+from handoff.reports.tally import Tally
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TOP = 10

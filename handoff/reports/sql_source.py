@@ -6,9 +6,10 @@ of each call, and of the turns only counts, so on the SQLite and PostgreSQL stor
 
 - the calls' columns, one row per call, streamed a batch at a time into ``ReportBuilder.add_call``
   (PostgreSQL: a server-side cursor), never all at once;
-- the turns counted by the database per quarter hour and knowledge article (the finest grain any
-  report row needs: periods and the hour-of-day pattern are whole quarter hours in every time zone),
-  and the intents grouped: small results, whatever the number of calls.
+- the calls' turn counts (``sql.TURN_COUNTS``, columns the store keeps as turns are added) summed
+  per quarter hour (the finest grain any report row needs: periods and the hour-of-day pattern are
+  whole quarter hours in every time zone), the intents grouped, and the knowledge answers grouped per
+  article (reading the JSON of only the calls that had one): small results, whatever the number of calls.
 
 The two run at once on connections of their own (the store's stays free for the calls being
 written), so the database counts turns while Python adds up calls. The definitions stay in
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 
 from handoff.records.model import IN_PROGRESS
+from handoff.records.sql import TURN_COUNTS
 from handoff.records.sql_base import SqlCallRecordStore
 from handoff.reports.report import ReportBuilder
 
@@ -31,29 +33,20 @@ class _Queries:
         sqlite = store.placeholder == "?"
         self.store = store
         self.postgres = not sqlite
-
-        def field(document: str, key: str) -> str:
-            return f"json_extract({document}, '$.{key}')" if sqlite else f"({document} ->> '{key}')"
-
         window = "r.synthetic = ? AND r.started_at >= ? AND r.started_at < ?"
         slot = f"CAST(r.started_at / {SLOT} AS INTEGER)" if sqlite else f"FLOOR(r.started_at / {SLOT})::bigint"
-        document = "t.data" if sqlite else "t.data::json"  # PostgreSQL: parsed once per turn, below
-        fallback_true = "fb = 1" if sqlite else "fb = 'true'"
-        fence = " LIMIT -1" if sqlite else " OFFSET 0"  # each layer is computed once per turn (not inlined)
-        turns = (f"FROM {store.turns} t JOIN {store.records} r ON r.id = t.call_id "
-                 f"WHERE {window} AND r.outcome <> '{IN_PROGRESS}'")
+        finished = f"{window} AND r.outcome <> '{IN_PROGRESS}'"
         self.calls = (f"SELECT r.started_at, r.outcome, r.queue, r.agent_id, r.queued_at, r.answered_at, "
-                      f"r.agent_ended_at, r.wrap_up_seconds, {field('r.data' if sqlite else 'r.data::json', 'escalation_reason')} "
+                      f"r.agent_ended_at, r.wrap_up_seconds, {store.json_field('r.data', 'escalation_reason')} "
                       f"FROM {store.records} r WHERE {window}")
-        parsed = f"SELECT {slot} AS slot, t.intent, {document} AS doc {turns}{fence}"
-        fields = (f"SELECT slot, intent, doc, {field('doc', 'fallback')} AS fb, {field('doc', 'knowledge')} AS kn "
-                  f"FROM ({parsed}) AS a{fence}")
-        articles = (f"SELECT slot, intent, fb, kn, CASE WHEN kn = 'answered' THEN {field('doc', 'article')} END AS art "
-                    f"FROM ({fields}) AS b{fence}")
-        self.turn_counts = (
-            f"SELECT slot, art, SUM(CASE WHEN intent IS NOT NULL OR {fallback_true} THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN {fallback_true} THEN 1 ELSE 0 END), SUM(CASE WHEN kn = 'answered' THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN kn = 'missed' THEN 1 ELSE 0 END) FROM ({articles}) AS c GROUP BY slot, art")
+        sums = ", ".join(f"SUM(r.{c})" for c in TURN_COUNTS)
+        self.turn_counts = f"SELECT {slot} AS slot, {sums} FROM {store.records} r WHERE {finished} GROUP BY slot"
+        turns = f"FROM {store.turns} t JOIN {store.records} r ON r.id = t.call_id WHERE {finished}"
+        # Only the turns of calls with a knowledge answer are read, and only for the article's name.
+        article = store.json_field("t.data", "article")
+        self.articles = (f"SELECT {article} AS art, COUNT(*) {turns} AND r.knowledge_answers > 0 "
+                         f"AND {store.json_field('t.data', 'knowledge')} = 'answered' "
+                         f"AND {article} IS NOT NULL AND {article} <> '' GROUP BY art")
         self.intents = f"SELECT t.intent, COUNT(*) {turns} AND t.intent IS NOT NULL GROUP BY t.intent"
 
     def stream(self, text: str, params: tuple):
@@ -88,8 +81,8 @@ def _add_calls(queries: _Queries, builder: ReportBuilder, params: tuple) -> None
         builder.add_call(*row)
 
 
-def _count_turns(queries: _Queries, params: tuple) -> tuple[list, list]:
-    return queries.grouped(queries.turn_counts, params), queries.grouped(queries.intents, params)
+def _count_turns(queries: _Queries, params: tuple) -> tuple[list, list, list]:
+    return tuple(queries.grouped(text, params) for text in (queries.turn_counts, queries.articles, queries.intents))
 
 
 async def feed_from_sql(store, builder: ReportBuilder) -> bool:
@@ -99,12 +92,10 @@ async def feed_from_sql(store, builder: ReportBuilder) -> bool:
     await store._call(lambda db: None)  # opens the store: its tables exist before a connection of our own reads them
     queries = _Queries(store)
     params = (int(builder.synthetic), builder.since, builder.until)
-    _, (counts, intents) = await asyncio.gather(
+    _, (counts, articles, intents) = await asyncio.gather(
         asyncio.to_thread(_add_calls, queries, builder, params), asyncio.to_thread(_count_turns, queries, params))
-    for slot, article, *numbers in counts:
-        classified, fallbacks, answers, misses = (int(n) for n in numbers)
-        builder.add_turns(max(slot * SLOT, builder.since), classified, fallbacks, answers, misses)
-        if article is not None:
-            builder.articles[article] += answers
+    for slot, *numbers in counts:
+        builder.add_turns(max(slot * SLOT, builder.since), *(int(n) for n in numbers))
+    builder.articles.update({article: int(n) for article, n in articles})
     builder.intents.update({intent: int(n) for intent, n in intents})
     return True

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from handoff.records.model import ABANDONED, CALLBACK, CONTAINED, IN_PROGRESS, TRANSFERRED, VOICEMAIL, Turn
+from handoff.records.model import ABANDONED, CALLBACK, CONTAINED, IN_PROGRESS, TRANSFERRED, VOICEMAIL
 
 
 @dataclass
@@ -125,18 +125,6 @@ def _ratio(part: int, whole: int) -> float | None:
 
 def _mean(total: float, count: int) -> float | None:
     return round(total / count, 1) if count else None
-
-
-def turn_counts(turns: list[Turn]) -> tuple[int, int, int, int]:
-    """Classified turns (an intent, or a fallback), fallbacks, knowledge answers and misses of one call."""
-    classified = fallbacks = answers = misses = 0
-    for turn in turns:
-        if turn.intent is not None or turn.fallback:
-            classified += 1
-            fallbacks += bool(turn.fallback)
-        answers += turn.knowledge == "answered"
-        misses += turn.knowledge == "missed"
-    return classified, fallbacks, answers, misses
 
 
 FIGURES = tuple(Tally().figures())  # the column names of every per-row table
