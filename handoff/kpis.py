@@ -87,7 +87,8 @@ async def supervisor_view(acd: ACD, alerts: dict[str, float], kpis: Callable[[],
     return {
         "now": now,
         "queues": queues,
-        "agents": [{"id": a.id, "name": a.name, "state": a.state, "since": round(now - a.state_since, 1),
+        "agents": [{"id": a.id, "name": a.name, "state": a.state,
+                    "since": round(now - a.state_since, 1) if a.state_since else None,  # None: never signed in
                     "calls_taken": a.calls_taken, "current_call": a.current_call} for a in agents],
         "agents_by_state": {s: sum(1 for a in agents if a.state == s) for s in AGENT_STATES},
         "kpis": figures,

@@ -143,6 +143,8 @@ async def test_caller_hang_up_while_queued_is_abandoned_and_shows_on_the_supervi
     assert stats["kpis"]["abandonment_rate"] == 1.0
     assert stats["kpis"]["escalations_by_reason"] == {"caller_request": 1}
     assert stats["kpis"]["ivr_containment"] == 0.0
+    never = [agent for agent in stats["agents"] if agent["state"] == "offline" and agent["since"] is None]
+    assert never and all(agent["since"] is None or agent["since"] < 3600 for agent in stats["agents"])
     for page, status in (("/supervisor", 200), ("/handoff/static/desk.js", 200), ("/desk", 403)):
         assert (await client.get(page, allow_redirects=False)).status == status  # sam is no agent
 
