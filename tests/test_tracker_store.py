@@ -234,6 +234,16 @@ def test_factory_rejects_unknown_urls_without_echoing_secrets():
     assert "hunter2" not in str(caught.value)
 
 
+@pytest.mark.parametrize("kind", ["handoff", "call-record"])
+def test_every_store_factory_reads_urls_alike_and_never_echoes_secrets(kind, tmp_path):
+    from handoff.records import create_records_store
+    from handoff.store import create_store
+    factory = create_store if kind == "handoff" else create_records_store
+    with pytest.raises(ValueError, match=f"unknown {kind} store 'mysql'") as caught:
+        factory("mysql://user:hunter2@db/x", tmp_path)
+    assert "hunter2" not in str(caught.value)
+
+
 def test_postgres_table_name_must_be_plain():
     with pytest.raises(ValueError, match="not a plain SQL table name"):
         PostgresTrackerStore(POSTGRES_DSN, table="events; DROP TABLE x")

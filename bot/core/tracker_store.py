@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 
 from bot.core.events import Event, EventFormatError, event_from_dict
+from bot.store_url import sqlite_path, unknown_store
 
 DEFAULT_SQLITE_FILE = "trackers.sqlite3"
 DEFAULT_POSTGRES_TABLE = "tracker_events"
@@ -272,13 +273,11 @@ def create_tracker_store(url: str | None, data_dir: Path) -> TrackerStore:
     ``None`` or ``sqlite``: ``data_dir/trackers.sqlite3``; ``sqlite:///relative/path`` or
     ``sqlite:////absolute/path`` (SQLAlchemy's spelling); ``postgresql://...``; ``memory``.
     """
-    if url is None or url == "sqlite":
-        return SQLiteTrackerStore(Path(data_dir) / DEFAULT_SQLITE_FILE)
     if url == "memory":
         return InMemoryTrackerStore()
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return SQLiteTrackerStore(Path(url[len("sqlite:///"):]))
+    path = sqlite_path(url, data_dir, DEFAULT_SQLITE_FILE)
+    if path is not None:
+        return SQLiteTrackerStore(path)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresTrackerStore(url)
-    scheme = url.split("://", 1)[0] if "://" in url else url  # never echo the rest: it may hold a password
-    raise ValueError(f"unknown tracker store '{scheme}': use sqlite, sqlite:///path, postgresql://... or memory")
+    raise unknown_store("tracker", url, "sqlite, sqlite:///path, postgresql://... or memory")

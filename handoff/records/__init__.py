@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bot.store_url import sqlite_path, unknown_store
 from handoff.records.base import CallRecordStore
 
 DEFAULT_FILE = "records.sqlite3"
@@ -22,14 +23,11 @@ def records_store_url(configured: str | None, tracker_store: str | None) -> str 
 
 def create_records_store(url: str | None, data_dir: Path) -> CallRecordStore:
     """``None``/``sqlite``: data_dir/records.sqlite3; ``sqlite:///PATH``; ``postgresql://...``."""
-    if url in (None, "", "sqlite"):
+    path = sqlite_path(url, data_dir, DEFAULT_FILE)
+    if path is not None:
         from handoff.records.sqlite_store import SqliteCallRecordStore
-        return SqliteCallRecordStore(Path(data_dir) / DEFAULT_FILE)
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        from handoff.records.sqlite_store import SqliteCallRecordStore
-        return SqliteCallRecordStore(Path(url[len("sqlite:///"):]))
+        return SqliteCallRecordStore(path)
     if url.startswith(("postgresql://", "postgres://")):
         from handoff.records.postgres_store import PostgresCallRecordStore
         return PostgresCallRecordStore(url)
-    scheme = url.split("://", 1)[0] if "://" in url else url  # never echo the rest: it may hold a password
-    raise ValueError(f"unknown call-record store '{scheme}': use sqlite, sqlite:///PATH or postgresql://...")
+    raise unknown_store("call-record", url, "sqlite, sqlite:///PATH or postgresql://...")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store_url import sqlite_path, unknown_store
 from handoff.store.base import ACDStore
 
 
@@ -11,9 +12,8 @@ def create_store(url: str | None, data_dir: Path) -> ACDStore:
     if url and url.startswith("redis://"):
         from handoff.store.redis_store import RedisStore
         return RedisStore(url)
+    path = sqlite_path(url, data_dir, "handoff.sqlite3")
+    if path is None:
+        raise unknown_store("handoff", url, "sqlite, sqlite:///PATH or redis://HOST:PORT/DB")
     from handoff.store.sqlite_store import SqliteStore
-    if url and url.startswith("sqlite:///"):
-        return SqliteStore(Path(url[len("sqlite:///"):]))
-    if url not in (None, "", "sqlite"):
-        raise ValueError(f"unknown handoff store {url!r}: use sqlite, sqlite:///PATH or redis://HOST:PORT/DB")
-    return SqliteStore(data_dir / "handoff.sqlite3")
+    return SqliteStore(path)
