@@ -77,18 +77,34 @@ async def three_services(tmp_path):
         await RedisStore("redis://127.0.0.1:6379/15", prefix).clear()
 
 
-async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_services):
-    (leg_side, _, _), (_, desk_client, boss_client), audits, _ = three_services
+async def available_agent(desk_client):
+    """Alice signed in at the desk and available for calls."""
     desk = await login(desk_client, "alice")
     await desk.send_json({"type": "state", "state": "available"})
     await next_event(desk, "ack")
-    await leg_side.acd.enqueue(QueuedCall("m1", "general", "general", "caller_request"))
-    leg = RecordedCallerLeg("m1")
-    await leg_side.bridge.caller_joined(leg)
+    return desk
+
+
+async def agent_takes(desk, call_id: str) -> None:
     await next_event(desk, "offer")
-    await desk.send_json({"type": "accept", "call_id": "m1"})
+    await desk.send_json({"type": "accept", "call_id": call_id})
     await next_event(desk, "call")
-    await leg.wait_for(lambda: "m1" in leg_side.bridge.agent_of)
+
+
+async def connected_call(leg_side, desk_client, call_id: str):
+    """A caller's leg on ``leg_side`` talking to Alice at her desk: (her desk socket, the leg)."""
+    desk = await available_agent(desk_client)
+    await leg_side.acd.enqueue(QueuedCall(call_id, "general", "general", "caller_request"))
+    leg = RecordedCallerLeg(call_id)
+    await leg_side.bridge.caller_joined(leg)
+    await agent_takes(desk, call_id)
+    await leg.wait_for(lambda: call_id in leg_side.bridge.agent_of)
+    return desk, leg
+
+
+async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_services):
+    (leg_side, _, _), (_, desk_client, boss_client), audits, _ = three_services
+    desk, leg = await connected_call(leg_side, desk_client, "m1")
     agent = Ears(desk)
 
     await sign_in(boss_client, "sam")
@@ -127,13 +143,9 @@ async def test_listen_whisper_and_barge_reach_exactly_the_right_parties(three_se
 async def test_a_supervisor_who_asked_before_the_callers_leg_joined_is_on_the_call_once_it_does(three_services):
     """The agent accepts while the bot's last words still play (no leg yet): the request is not lost."""
     (leg_side, _, _), (_, desk_client, boss_client), _, _ = three_services
-    desk = await login(desk_client, "alice")
-    await desk.send_json({"type": "state", "state": "available"})
-    await next_event(desk, "ack")
+    desk = await available_agent(desk_client)
     await leg_side.acd.enqueue(QueuedCall("m2", "general", "general", "caller_request"))
-    await next_event(desk, "offer")
-    await desk.send_json({"type": "accept", "call_id": "m2"})
-    await next_event(desk, "call")
+    await agent_takes(desk, "m2")
     await sign_in(boss_client, "sam")
     line = await boss_client.ws_connect("/supervisor/ws")
     supervisor = Ears(line)
@@ -153,9 +165,7 @@ async def test_a_supervisor_who_asked_before_the_callers_leg_joined_is_on_the_ca
 async def test_the_callers_leg_in_another_os_process(three_services, tmp_path):
     """The caller's leg lives in a separate Python process (a second gateway): same parties, same rules."""
     (_, _, _), (_, desk_client, boss_client), _, prefix = three_services
-    desk = await login(desk_client, "alice")
-    await desk.send_json({"type": "state", "state": "available"})
-    await next_event(desk, "ack")
+    desk = await available_agent(desk_client)
     worker = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.monitor_leg_worker", "redis://127.0.0.1:6379/15", prefix, str(tmp_path),
         cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
@@ -167,9 +177,7 @@ async def test_the_callers_leg_in_another_os_process(three_services, tmp_path):
 
     try:
         assert json.loads(await asyncio.wait_for(worker.stdout.readline(), 60)) == {"joined": "p1"}
-        await next_event(desk, "offer")
-        await desk.send_json({"type": "accept", "call_id": "p1"})
-        await next_event(desk, "call")
+        await agent_takes(desk, "p1")
         agent = Ears(desk)
         await sign_in(boss_client, "sam")
         line = await boss_client.ws_connect("/supervisor/ws")
@@ -206,16 +214,7 @@ async def test_the_callers_leg_in_another_os_process(three_services, tmp_path):
 async def test_a_second_supervisor_takes_over_and_the_first_is_told(three_services):
     """Tess, on the caller's own process, takes the call over from Sam (on a third): one supervisor per call."""
     (leg_side, _, _), (leg_client, desk_client, boss_client), audits, _ = three_services
-    desk = await login(desk_client, "alice")
-    await desk.send_json({"type": "state", "state": "available"})
-    await next_event(desk, "ack")
-    await leg_side.acd.enqueue(QueuedCall("m3", "general", "general", "caller_request"))
-    leg = RecordedCallerLeg("m3")
-    await leg_side.bridge.caller_joined(leg)
-    await next_event(desk, "offer")
-    await desk.send_json({"type": "accept", "call_id": "m3"})
-    await next_event(desk, "call")
-    await leg.wait_for(lambda: "m3" in leg_side.bridge.agent_of)
+    desk, leg = await connected_call(leg_side, desk_client, "m3")
     agent = Ears(desk)
     await sign_in(boss_client, "sam")
     await sign_in(leg_client, "tess")
