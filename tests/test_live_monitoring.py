@@ -252,3 +252,22 @@ def test_side_audio_is_mixed_into_the_main_stream_and_never_waits_longer_than_ma
     rest = side[len(overdue) + len(main):]  # 80 ms still waiting
     assert mixer.mix(bytes(RATE * 2), RATE)[:len(rest)] == rest
     assert mixer.mix(main, RATE) == main  # nothing pending: the main frame passes unchanged
+
+
+async def test_malformed_supervisor_commands_get_a_clear_error_and_the_line_stays_open(three_services):
+    (_, _, _), (_, _, boss_client), _, _ = three_services
+    await sign_in(boss_client, "sam")
+    line = await boss_client.ws_connect("/supervisor/ws")
+    expected = [("not json", "JSON objects with a 'type'"), ("[1]", "JSON objects with a 'type'"),
+                ('{"call_id": "m9"}', "JSON objects with a 'type'"), ('{"type": "dance"}', "unknown command"),
+                ('{"type": "monitor", "call_id": "m9", "mode": "spy"}', "mode is one of"),
+                ('{"type": "monitor", "call_id": "m9", "mode": "listen"}', "not a call with an agent")]
+    for raw, error in expected:
+        await line.send_str(raw)
+        while True:
+            answer = await asyncio.wait_for(line.receive_json(), 5)
+            if answer["type"] == "error":
+                break
+        assert error in answer["error"], (raw, answer)
+    assert not line.closed
+    await line.close()
