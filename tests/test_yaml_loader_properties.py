@@ -91,7 +91,7 @@ def load_or_clear_error(loader, text: str) -> None:
             loader(file)
         except TrainingDataError as error:
             assert error.path == str(file), f"the error names {error.path!r}, not the file: {error}"
-            lines = text.count("\n") + 1
+            lines = text.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1  # read as Python reads text
             assert error.line is not None and 1 <= error.line <= lines, f"no line (or a wrong one): {error}"
             assert str(error).startswith(f"{file}:{error.line}: ")
 
@@ -121,6 +121,9 @@ def test_training_data_loader_on_mutated_nlu(text):
 @FUZZ
 @given(st.text(max_size=200) | documents(DOMAIN_KEYS) | mutated(ROOT / "nlu_data" / "domain.yml"))
 @example("slots:\n  s:\n    type: categorical\n")
+@example("\r@")
+@example("a: 1\u2028\x00")
+@example("a:\x85 [")
 @example("intents: {a: 1}\n")
 def test_domain_loader(text):
     load_or_clear_error(lambda file: load_domain([file]), text)

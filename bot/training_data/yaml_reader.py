@@ -125,7 +125,9 @@ def parse_yaml(text: str, path: str | Path) -> Any:
         raise TrainingDataError(error.message, path, error.line) from None
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
+        # Counted from the character index, not ``mark.line``: YAML also breaks lines at CR, NEL and
+        # U+2028, which editors (and the file's line count) do not all agree on.
+        line = text.count("\n", 0, mark.index) + 1 if mark else None
         problem = error.problem or error.context or "invalid YAML"
         raise TrainingDataError(f"invalid YAML: {problem}", path, line) from None
     except ReaderError as error:  # a character YAML forbids: no mark, only its position in the text
