@@ -117,6 +117,7 @@ def add_voice_routes(app: web.Application, processor, settings, agent_bridge: Ag
         if server is not None:
             server.close()
             await server.wait_closed()
+        services.recognition.close()
 
     app.cleanup_ctx.append(lifecycle)
     return services

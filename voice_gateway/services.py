@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot import observe
 from voice_gateway.agent_bridge import AgentBridge
+from voice_gateway.asr.scheduler import RecognitionScheduler
 from voice_gateway.config import VoiceConfig
 from voice_gateway.limits import ConnectionLimits
 from voice_gateway.speech import BotVoice, fixed_response_texts
@@ -20,6 +21,8 @@ class VoiceServices:
     processor: object  # bot.core.processor.MessageProcessor
     config: VoiceConfig
     asr: object = None  # voice_gateway.asr.ASREngine, loaded at start-up
+    # decodes run one at a time: Whisper and Moonshine decode on one model under a lock, Vosk's final is trivial
+    recognition: RecognitionScheduler = field(default_factory=RecognitionScheduler)
     speech: BotVoice | None = None
     vad: BatchedVad | None = None  # voice activity detection, batched across the calls
     agent_bridge: AgentBridge | None = None
@@ -76,6 +79,8 @@ class VoiceServices:
                 "prewarmed": self.prewarming is not None and self.prewarming.done(), "live_calls": len(self.calls),
                 "open_connections": self.connections.open,
                 "turns_answered": len(self.turn_latencies_ms),
+                "speculative_decodes": self.recognition.speculations,
+                "speculations_skipped_busy": self.recognition.speculations_skipped,
                 "vad_windows_per_batch": round(self.vad.windows / self.vad.batches, 2) if self.vad and self.vad.batches
                 else None}
 

@@ -188,7 +188,7 @@ class CallSession:
     def _start_utterance(self) -> None:
         self._cancel_timer("no_input")
         self.utterance_mode = "digits" if self.expecting_digits else "normal"
-        self.utterance = Utterance(self._recognizer(), self._on_partial)
+        self.utterance = Utterance(self._recognizer(), self._on_partial, self.services.recognition)
         self.utterance_sensitive = self.sensitive
         if self.recorder is not None:
             preroll_secs = len(self.preroll) * self.vad.window_secs

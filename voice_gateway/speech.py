@@ -38,8 +38,11 @@ class BotVoice:
             pending.cancel()
 
     async def prewarm(self, texts: list[str], sample_rate: int) -> None:
+        """Cache every sentence of ``texts`` as ``speak`` asks for it: whole, and the first one also split
+        after its comma (how it is spoken when the text opens the bot's turn)."""
         for text in texts:
-            for sentence in self.sentences(text):
+            sentences = self.sentences(text)
+            for sentence in dict.fromkeys(first_clauses(sentences[0]) + sentences if sentences else []):
                 await self.audio(sentence, sample_rate)
 
 

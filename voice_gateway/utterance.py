@@ -1,21 +1,26 @@
 """One caller utterance streamed into a recognizer in a worker thread, partials reported as they come.
 
 Audio is queued as it arrives and fed in order; whatever piled up while the recognizer was busy is
-fed in one call, so recognition never falls behind the call by more than one step.
+fed in one call, so recognition never falls behind the call by more than one step. Decodes (the
+final one and the guesses) run through the process's ``RecognitionScheduler``.
 
 When the caller pauses, ``speculate`` recognises what was said so far on a second recognizer while
 the end-of-turn silence runs; if the caller does not speak again, the turn's transcript is ready
-(or nearly) when the turn ends, instead of starting then. If they do, the guess is dropped.
+(or nearly) when the turn ends, instead of starting then. If they do, the guess is dropped. The
+scheduler declines a guess while other decodes wait: then the turn is recognised when it ends.
 """
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
+from voice_gateway.asr.scheduler import RecognitionScheduler
+
 
 class Utterance:
-    def __init__(self, recognizer, on_partial: Callable[[str], None]):
+    def __init__(self, recognizer, on_partial: Callable[[str], None], scheduler: RecognitionScheduler):
         self.recognizer = recognizer
+        self.scheduler = scheduler
         self.on_partial = on_partial
         self.audio = bytearray()  # everything fed so far, for a speculative recognition
         self.speculation: asyncio.Future | None = None
@@ -31,15 +36,19 @@ class Utterance:
         """One guess at a time: a dropped guess still running in its thread must finish first."""
         return self.speculation is None and (self._guessing is None or self._guessing.done())
 
-    def speculate(self, recognizer) -> None:
-        """Recognise the audio so far on ``recognizer`` (a fresh one), in the background."""
+    def speculate(self, recognizer) -> bool:
+        """Recognise the audio so far on ``recognizer`` (a fresh one), in the background, if the
+        scheduler has a decoder free; whether it started."""
         audio = bytes(self.audio)
 
         def recognise() -> str:
             recognizer.accept(audio)
             return recognizer.finish()
 
-        self.speculation = self._guessing = asyncio.get_running_loop().run_in_executor(None, recognise)
+        guess = self.scheduler.speculate(recognise)
+        if guess is not None:
+            self.speculation = self._guessing = guess
+        return guess is not None
 
     def drop_speculation(self) -> None:
         self.speculation = None  # the caller spoke again; the worker thread's result is ignored
@@ -66,7 +75,7 @@ class Utterance:
             return (await self.speculation).strip()
         self._queue.put_nowait(None)
         await self._pump
-        return (await asyncio.get_running_loop().run_in_executor(None, self.recognizer.finish)).strip()
+        return (await self.scheduler.decode(self.recognizer.finish)).strip()
 
     def cancel(self) -> None:
         self._pump.cancel()

@@ -5,6 +5,7 @@ import pytest
 
 from bot.training_data.yaml_reader import plain, read_yaml_file
 from tests.conftest import ROOT
+from voice_gateway.speech import BotVoice
 from voice_gateway.tts import TTSConfigError, create_synthesizer
 from voice_gateway.tts.cache import AudioCache
 from voice_gateway.tts.normalize import normalize_for_speech, year_words
@@ -35,6 +36,18 @@ def test_static_responses_come_from_the_cache(tts):
     assert tts.synthesize("Is there anything else I can help you with?", 8000) is first
     assert tts.cache.hits == hits + 1
     assert tts.synthesize("Is there anything else I can help you with?", 16000) is not first  # rate is in the key
+
+
+async def test_a_prewarmed_response_opening_a_turn_is_spoken_from_the_cache(tts):
+    """``speak`` splits a turn's long first sentence after its comma; prewarming caches those pieces too."""
+    text = "I can tell you where an order is, read you your account balance, or connect you. Just ask."
+    voice = BotVoice(tts)
+    await voice.prewarm([text], 8000)
+    misses = tts.cache.misses
+    opening = [pcm async for pcm in voice.speak([text], 8000)]
+    after_another = [pcm async for pcm in voice.speak(["Sure.", text], 8000)]
+    assert len(opening) == 3 and len(after_another) == 3  # "I can tell you ...," | "read you ..." | "Just ask."
+    assert tts.cache.misses == misses + 1  # only "Sure." was synthesized
 
 
 def test_audio_cache_is_bounded_least_recently_used_first():
