@@ -5,11 +5,11 @@ import asyncio
 
 import pytest
 
+from tests.voice.conftest import caller_voice
 from voice_gateway.asr import create_engine
 from voice_gateway.asr.scheduler import RecognitionScheduler
 from voice_gateway.audio.resample import resample
 from voice_gateway.utterance import Utterance
-from tests.voice.conftest import caller_voice
 
 pytestmark = pytest.mark.slow  # loads the speech models
 
