@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import SHARED_DATA, write_result  # noqa: E402
-from bot.nlu.embedder import get_embedder, resolve_train_threads  # noqa: E402
+from bot.nlu.embedder import get_embedder  # noqa: E402
+from bot.nlu.minilm import resolve_train_threads  # noqa: E402
 from bot.nlu.intent_classifier import IntentClassifier  # noqa: E402
 from bot.progress import StageProgress  # noqa: E402
 

@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import SHARED_DATA, write_result  # noqa: E402
 from bot.model_archive import train  # noqa: E402
-from bot.nlu.embedder import TRAIN_THREADS_ENV, get_embedder, resolve_train_threads  # noqa: E402
+from bot.nlu.embedder import get_embedder  # noqa: E402
+from bot.nlu.minilm import TRAIN_THREADS_ENV, resolve_train_threads  # noqa: E402
 from bot.training_data.project import load_project  # noqa: E402
 from bot.validation import validate_project  # noqa: E402
 

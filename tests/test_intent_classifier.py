@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.nlu.embedder import TRAIN_THREADS_ENV, resolve_train_threads
 from bot.nlu.intent_classifier import IntentClassifier
+from bot.nlu.minilm import TRAIN_THREADS_ENV, resolve_train_threads
 
 TRAINING = {
     "greet": ["hello", "hi there", "good morning", "hey", "good evening", "hello, anybody there?",

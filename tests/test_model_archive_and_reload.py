@@ -170,9 +170,12 @@ async def test_content_reload_swaps_valid_edits_and_refuses_broken_ones(tmp_path
 
 
 def _load_in_fresh_process(archive, cache_dir) -> str:
+    """Load the model and the knowledge encoder as a server does: (intent, sentence-transformers loaded,
+    torch loaded)."""
     code = ("import sys; from bot.model_archive import load; m = load(sys.argv[1]); "
+            "from bot.knowledge.encoder import get_encoder; get_encoder().encode(['do you ship to Canada']); "
             "print(m.interpreter.parse('where is order 472918')['intent']['name'], "
-            "'sentence_transformers' in sys.modules)")
+            "'sentence_transformers' in sys.modules, 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code, str(archive)], cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "HELPLINE_CACHE_DIR": str(cache_dir)}, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -181,6 +184,6 @@ def _load_in_fresh_process(archive, cache_dir) -> str:
 
 def test_serving_exports_the_encoder_once_then_loads_it_from_the_cache(demo_archive, tmp_path):
     cache = tmp_path / "cache"
-    assert _load_in_fresh_process(demo_archive, cache) == "check_order_status True"  # exported: base model loaded
-    assert len(list(cache.glob("*.onnx"))) == 1
-    assert _load_in_fresh_process(demo_archive, cache) == "check_order_status False"  # cached: no base model
+    assert _load_in_fresh_process(demo_archive, cache) == "check_order_status True True"  # exported: base model
+    assert len(list(cache.glob("*.onnx"))) == 2  # the classifier's and the knowledge encoder's
+    assert _load_in_fresh_process(demo_archive, cache) == "check_order_status False False"  # cached: no torch

@@ -27,6 +27,7 @@ from voice_gateway.auth import issue_voice_token, twilio_signature
 from voice_gateway.serializers import audiosocket as asock
 
 FRAME_SECS = 0.02
+LONGEST_REPLY_SECS = 60.0  # a bot reply that goes on longer is stuck, not long
 SPEECH_LEVEL = 500  # samples above this are speech when finding where a caller's WAV stops talking
 
 
@@ -295,11 +296,18 @@ class Caller:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     async def wait_until_quiet(self, started_after: float = 0.0) -> None:
-        """Wait until the bot has spoken (after ``started_after``) and then been quiet for ``quiet_secs``."""
-        deadline = time.monotonic() + self.answer_timeout
-        while time.monotonic() < deadline and not self.closed.is_set():
+        """Wait until the bot has spoken (after ``started_after``) and then been quiet for ``quiet_secs``.
+
+        The bot has ``answer_timeout`` seconds to start; once it speaks, its reply may go on for up to
+        ``LONGEST_REPLY_SECS`` (a long answer is not a missing one).
+        """
+        waiting_since = time.monotonic()
+        while not self.closed.is_set():
+            now = time.monotonic()
             heard = self._last_audio > started_after
-            if heard and time.monotonic() - self._last_audio >= self.quiet_secs:
+            if heard and now - self._last_audio >= self.quiet_secs:
+                return
+            if now - waiting_since >= (self.answer_timeout + LONGEST_REPLY_SECS if heard else self.answer_timeout):
                 return
             await asyncio.sleep(0.05)
 

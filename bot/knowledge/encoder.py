@@ -13,7 +13,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from bot.nlu.embedder import fast_tokenizer, model_name, resolve_threads
+from bot.nlu.minilm import fast_tokenizer, model_name, resolve_threads
 from bot.nlu.onnx_graphs import cache_file, export_graph, open_session, read_cached, store_graph
 
 MAX_LENGTH = 256
@@ -31,7 +31,7 @@ def _export() -> bytes:
     import torch
 
     from bot.nlu.embedder import get_embedder
-    from bot.nlu.intent_classifier import _mean_pool
+    from bot.nlu.intent_training import mean_pool
 
     class Pooled(torch.nn.Module):
         def __init__(self, transformer: torch.nn.Module):
@@ -40,7 +40,7 @@ def _export() -> bytes:
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
             hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            return _mean_pool(hidden, attention_mask.to(torch.float32))
+            return mean_pool(hidden, attention_mask.to(torch.float32))
 
     return export_graph(Pooled(get_embedder().transformer), ["embedding"])
 

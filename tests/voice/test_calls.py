@@ -112,3 +112,17 @@ async def test_a_silent_caller_is_reprompted_then_handed_off(voice_server):
     assert tracker.paused and tracker.slots["handoff_reason"] == "no_input"
     lines = [line["text"] for line in transcript(voice_server, call_id)["lines"]]
     assert any("didn't hear anything" in text for text in lines)
+
+
+async def test_the_caller_waits_out_a_reply_longer_than_the_answer_timeout(voice_server):
+    """The help reply runs about eleven seconds: a caller that must be answered within three still
+    hears all of it before its next turn (the load generator's callers used to talk over its end)."""
+    question = voice_server.synthesize("What can you help me with?")
+    async with Caller(voice_server.line("twilio"), quiet_secs=1.0, answer_timeout=3).dial(
+            f"CA{uuid.uuid4().hex}", CALLER) as caller:
+        await caller.wait_until_quiet()
+        help_reply = await caller.say(question)
+        done_waiting = time.monotonic()
+        assert help_reply.first_bot_audio is not None
+        assert done_waiting - help_reply.first_bot_audio > 3 + 1.0  # longer than the answer timeout allows
+        assert done_waiting - caller._last_audio >= 1.0  # returned after the reply, quiet_secs later

@@ -52,6 +52,16 @@ async def test_a_twilio_stream_needs_twilios_signature(voice_server):
         assert (await voice_server.call_id_of(caller)).startswith("call-")
 
 
+async def test_audio_streams_are_not_deflated_even_when_the_peer_offers_it(voice_server):
+    """Compressing 20 ms of audio per message costs CPU under load and saves nothing."""
+    url = ws_url(voice_server, "twilio")
+    signature = twilio_signature(voice_server.credentials.twilio_auth_token, url)
+    async with websockets.connect(url, additional_headers={"X-Twilio-Signature": signature},
+                                  compression="deflate") as ws:
+        assert "permessage-deflate" in ws.request.headers.get("Sec-WebSocket-Extensions", "")  # offered
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None  # declined
+
+
 async def test_the_configured_public_url_is_what_the_signature_covers(voice_server):
     """Behind a proxy Twilio signs the URL it requested, not the one the server sees."""
     config = voice_server.services.config
