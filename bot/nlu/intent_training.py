@@ -15,12 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bot.nlu.fine_tuning import (
-    intent_batches,
-    length_batches,
-    pad,
-    supervised_contrastive_loss,
-)
+from bot.nlu.fine_tuning import intent_batches, length_batches, pad, supervised_contrastive_loss
 from bot.nlu.intent_classifier import ENCODE_BATCH, ClassifierConfig, Progress
 from bot.nlu.minilm import resolve_train_threads
 from bot.nlu.ngrams import NgramFeatures
