@@ -140,3 +140,8 @@ def test_whisper_decodes_a_turn_with_digits_again_with_the_full_window():
     pcm, rate = read_wav(shared_data("fsdd_digits", "recordings", "0_theo_1.wav"))
     heard, _ = recognize(engine("whisper"), pad(pcm), rate)
     assert heard.lower().strip(" .") == "zero"
+
+
+def test_whisper_encodes_a_short_turn_in_the_shortest_window_that_holds_it():
+    whisper = engine("whisper")  # window_s 15
+    assert [whisper.normal_window(s) for s in (1.5, 7.0, 7.5, 9.0, 9.5, 20.0)] == [8, 8, 10, 10, 15, 15]

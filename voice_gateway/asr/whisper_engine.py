@@ -10,7 +10,10 @@ Whisper's encoder is trained on 30 s windows and its cost grows faster than the 
 core 637 ms for 30 s, 209 ms for 15 s. Normal mode pads a phone turn to ``window_s`` (15 s: the
 same 4.7% WER on LJSpeech as 8 kHz mu-law as 30 s) and decodes again with the full 30 s only
 when it heard digits, which a short window gets wrong more often (six-digit strings in normal
-mode: 0.72 fully right at 15 s, 0.81 at 30 s). Digits mode uses 30 s (0.80 at 15 s against
+mode: 0.72 fully right at 15 s, 0.81 at 30 s). A turn short enough is encoded in a shorter window
+still (``SHORT_WINDOWS_S``: 8 s up to 7 s of audio, 10 s up to 9 s): about half the cost of 15 s,
+and on the LJSpeech sentences that fit, no more errors than 15 s (``bench/asr_windows.py``); most
+phone turns last one to four seconds. Digits mode uses 30 s (0.80 at 15 s against
 0.89), except when the slot says how many digits it takes (``digits``: six for an order number):
 then a 10 s window goes first (a quarter of the 30 s cost) and is kept when it heard exactly that
 many digits, which it does for most callers; else the 30 s decode runs. Short windows mostly drop
@@ -47,6 +50,8 @@ WORD_TOKENS_PER_S = 8  # cap of the normal decode in digits mode, against "nice,
 QUICK_DIGITS_WINDOW_S = 10.0  # digits mode's first try when the number of digits is known
 WORDS_MIN_LOGPROB = -0.6  # a normal decode this confident, with no digits, is the caller changing the subject
 _DIGIT_TOKEN_RE = re.compile(r"\s*[0-9]*\s*")
+SHORT_WINDOWS_S = (8.0, 10.0)  # normal-mode windows for turns that fit with FIT_MARGIN_S to spare
+FIT_MARGIN_S = 1.0
 SILENCE_RMS = 0.006  # about -44 dBFS: quieter chunks count as silence (no need to decode again)
 
 
@@ -106,10 +111,16 @@ class WhisperEngine:
             features = self.model.feature_extractor(samples)
             if mode == DIGITS:
                 return self._transcribe_digits(features, samples, digits)
-            words, _ = self._decode_words(self.model.encode(_padded(features, self.window_s)), samples)
-            if self.window_s < 30 and _mentions_digits(words):
+            window = self.normal_window(len(samples) / self.sample_rate)
+            words, _ = self._decode_words(self.model.encode(_padded(features, window)), samples)
+            if window < 30 and _mentions_digits(words):
                 words, _ = self._decode_words(self.model.encode(_padded(features, 30.0)), samples)
             return words
+
+    def normal_window(self, seconds: float) -> float:
+        """The encoder window of a normal turn ``seconds`` long: the shortest that holds it with room to spare."""
+        return next((window for window in SHORT_WINDOWS_S
+                     if window < self.window_s and seconds + FIT_MARGIN_S <= window), self.window_s)
 
     def _transcribe_digits(self, features: np.ndarray, samples: np.ndarray, digits: int | None) -> str:
         if digits:
