@@ -7,7 +7,8 @@ started in the last ``kpi_window_hours``), numerator and denominator alike:
 * service level = queued calls answered within ``service_level_seconds`` / (answered + abandoned);
 * ASA = mean seconds from entering the queue to an agent answering;
 * AHT = mean talk + wrap-up seconds of the calls agents finished;
-* abandonment = queued callers who hung up before an answer / (answered + abandoned).
+* abandonment = queued callers who hung up before an answer / (answered + abandoned);
+* escalations by reason = queued calls by why the bot handed them over.
 
 A call belongs to the window it started in, so a call that started before the window and ends in
 it is not counted, and one that started in it and is still going counts once it is answered or
@@ -17,7 +18,6 @@ of every conversation on each refresh of the page.
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Awaitable, Callable
 
 from handoff.acd import ACD
@@ -39,6 +39,7 @@ def kpis_of(totals: WindowTotals) -> dict:
         "asa_seconds": round(totals.wait_total / totals.answered, 1) if totals.answered else None,
         "aht_seconds": round(totals.handle_total / totals.handled, 1) if totals.handled else None,
         "abandonment_rate": round(totals.abandoned / offered, 3) if offered else None,
+        "escalations_by_reason": dict(totals.escalations),
     }
 
 
@@ -67,7 +68,6 @@ async def supervisor_view(acd: ACD, alerts: dict[str, float], kpis: Callable[[],
     now = acd.clock()
     live = await acd.store.calls()
     agents = await acd.store.agents()
-    records = await acd.store.records("call", since=now - window)
     queues = []
     for queue in acd.queues.values():
         waiting = sorted((c for c in live if c.queue == queue.name and c.state == WAITING),
@@ -81,8 +81,6 @@ async def supervisor_view(acd: ACD, alerts: dict[str, float], kpis: Callable[[],
                        "waited": round(now - c.entered_at, 1)} for c in waiting],
         })
     figures = await kpis() if kpis is not None else kpis_of(WindowTotals(now - window, now))
-    escalations = Counter(r.get("reason") or "unknown" for r in records) + Counter(c.reason or "unknown" for c in live)
-    figures["escalations_by_reason"] = dict(escalations)
     figures["callbacks_pending"] = sum(1 for c in await acd.store.records("callback") if c.get("status") == "pending")
     return {
         "now": now,

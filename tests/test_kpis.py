@@ -4,22 +4,24 @@ One window, [1000, 2000), service level threshold 20 s. A call belongs to the wi
 in: A started before it (ended inside), G at its end (excluded: the end is open), F inside but was
 answered and ended after it (counted), J is synthetic (never in real figures), H is still in the IVR.
 
-    call  start  queued  answered  agent end  wrap  outcome     wait  handle
+    call  start  queued  answered  agent end  wrap  outcome     wait  handle  escalation reason
     A      900     -        -         -        -   contained    (outside)
     B     1000     -        -         -        -   contained
-    C     1100   1130     1140      1240      20   handed_off    10    120
-    D     1200   1210     1240      1300       -   handed_off    30     60
-    E     1300   1310       -         -        -   abandoned
-    F     1990   1995     2030      2100      10   handed_off    35     80
+    C     1100   1130     1140      1240      20   handed_off    10    120     caller_request
+    D     1200   1210     1240      1300       -   handed_off    30     60     knowledge_miss
+    E     1300   1310       -         -        -   abandoned                   caller_request
+    F     1990   1995     2030      2100      10   handed_off    35     80     (none)
     G     2000     -        -         -        -   contained    (outside)
     H     1400     -        -         -        -   in_progress
-    I     1500   1505       -         -        -   callback
+    I     1500   1505       -         -        -   callback                    caller_request
     J     1500     -        -         -        -   contained    (synthetic)
     K     1600     -        -         -        -   contained
+    M      950    960       -         -        -   abandoned    (outside)      pin_failed
 
 finished 7 (B C D E F I K), contained 2 -> containment 2/7 = 0.286
 offered = answered 3 (C D F) + abandoned 1 (E) = 4; within 20 s: C -> service level 1/4 = 0.25
 ASA (10 + 30 + 35) / 3 = 25.0; AHT (120 + 60 + 80) / 3 = 86.7; abandonment 1/4 = 0.25
+escalations: caller_request 3 (C E I), knowledge_miss 1 (D), unknown 1 (F)
 """
 from handoff.kpis import LiveKpis, kpis_of
 from handoff.records.model import (
@@ -28,28 +30,32 @@ from handoff.records.model import (
 
 
 def fixture_calls() -> list[CallRecord]:
-    def call(id_, start, outcome, queued=None, answered=None, agent_end=None, wrap=None, synthetic=False):
+    def call(id_, start, outcome, queued=None, answered=None, agent_end=None, wrap=None, synthetic=False,
+             reason=None):
         ended = None if outcome == IN_PROGRESS else max(t for t in (start + 50, agent_end or 0) if t)
         return CallRecord(id_, "twilio", start, outcome=outcome, ended_at=ended, queued_at=queued,
-                          answered_at=answered, agent_ended_at=agent_end, wrap_up_seconds=wrap, synthetic=synthetic)
+                          answered_at=answered, agent_ended_at=agent_end, wrap_up_seconds=wrap, synthetic=synthetic,
+                          escalation_reason=reason)
 
     return [
         call("A", 900, CONTAINED),
         call("B", 1000, CONTAINED),
-        call("C", 1100, HANDED_OFF, 1130, 1140, 1240, 20),
-        call("D", 1200, HANDED_OFF, 1210, 1240, 1300),
-        call("E", 1300, ABANDONED, 1310),
+        call("C", 1100, HANDED_OFF, 1130, 1140, 1240, 20, reason="caller_request"),
+        call("D", 1200, HANDED_OFF, 1210, 1240, 1300, reason="knowledge_miss"),
+        call("E", 1300, ABANDONED, 1310, reason="caller_request"),
         call("F", 1990, HANDED_OFF, 1995, 2030, 2100, 10),
         call("G", 2000, CONTAINED),
         call("H", 1400, IN_PROGRESS),
-        call("I", 1500, CALLBACK, 1505),
+        call("I", 1500, CALLBACK, 1505, reason="caller_request"),
         call("J", 1500, CONTAINED, synthetic=True),
         call("K", 1600, CONTAINED),
+        call("M", 950, ABANDONED, 960, reason="pin_failed"),
     ]
 
 
 EXPECTED = {"calls_finished": 7, "calls_offered": 4, "ivr_containment": 0.286, "service_level": 0.25,
-            "asa_seconds": 25.0, "aht_seconds": 86.7, "abandonment_rate": 0.25}
+            "asa_seconds": 25.0, "aht_seconds": 86.7, "abandonment_rate": 0.25,
+            "escalations_by_reason": {"caller_request": 3, "knowledge_miss": 1, "unknown": 1}}
 
 
 async def test_window_kpis_match_the_hand_computed_figures(records):

@@ -1,7 +1,7 @@
 """The small interface both call-record stores (SQLite, PostgreSQL) implement."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import AsyncIterator, Protocol
 
 from handoff.records.model import CallRecord, Review, Turn
@@ -37,6 +37,7 @@ class WindowTotals:
     wait_total: float = 0.0      # seconds from queue to answer, over the answered ones
     handled: int = 0             # agent legs ended (talk time known)
     handle_total: float = 0.0    # talk + wrap-up seconds over the handled ones
+    escalations: dict[str, int] = field(default_factory=dict)  # queued calls by escalation reason
 
 
 class CallRecordStore(Protocol):

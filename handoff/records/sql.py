@@ -162,9 +162,19 @@ def totals_query(records: str) -> str:
     )
 
 
-def totals_from_row(since: float, until: float, row: tuple) -> WindowTotals:
+def escalations_query(records: str, reason: str) -> str:
+    """Queued calls of a window by escalation reason; ``reason``: the dialect's SQL for the JSON member;
+    parameters: synthetic, since, until."""
+    return (f"SELECT {reason}, COUNT(*) FROM {records} WHERE synthetic = ? AND started_at >= ? AND started_at < ? "
+            f"AND queued_at IS NOT NULL GROUP BY {reason}")
+
+
+def totals_from_rows(since: float, until: float, row: tuple, escalations: list[tuple]) -> WindowTotals:
     ints = [int(v) for v in row[:6]]
-    return WindowTotals(since, until, *ints, float(row[6]), int(row[7]), float(row[8]))
+    by_reason: dict[str, int] = {}
+    for reason, calls in escalations:
+        by_reason[reason or "unknown"] = by_reason.get(reason or "unknown", 0) + int(calls)
+    return WindowTotals(since, until, *ints, float(row[6]), int(row[7]), float(row[8]), by_reason)
 
 
 def review_row(review: Review) -> tuple:

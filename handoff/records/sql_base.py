@@ -215,9 +215,11 @@ class SqlCallRecordStore:
     async def totals(self, since: float, until: float, service_level_seconds: float,
                      synthetic: bool = False) -> WindowTotals:
         text = sql.totals_query(self.records)
-        params = (service_level_seconds, int(synthetic), since, until)
-        rows = await self._call(lambda db: self._fetch(db, text, params))
-        return sql.totals_from_row(since, until, rows[0])
+        by_reason = sql.escalations_query(self.records, self.json_field("data", "escalation_reason"))
+        params = (int(synthetic), since, until)
+        rows, escalations = await self._call(lambda db: (self._fetch(db, text, (service_level_seconds, *params)),
+                                                         self._fetch(db, by_reason, params)))
+        return sql.totals_from_rows(since, until, rows[0], escalations)
 
     async def agent_days(self, since: float, until: float) -> list[tuple]:
         """Per agent and day of the calls agents answered (``sql.agent_days_query``'s columns)."""
