@@ -88,7 +88,16 @@ class LoadReport:
             "pss_mb": max((s.pss_mb for s in self.samples), default=None),
             "rss_mb_per_process_max": max(per_process, default=None),
             "seconds": round(self.seconds, 1),
+            "p50_p95_ms_by_step": self.by_step(),
         }
+
+    def by_step(self) -> dict[str, list[float]]:
+        """p50 and p95 of each scripted step ("say:Goodbye.", "dtmf:2468#"): which turns are slow."""
+        steps: dict[str, list[float]] = {}
+        for call in self.calls:
+            for turn in call.turns:
+                steps.setdefault(turn.step, []).append(turn.ms)
+        return {step: [round(float(np.percentile(ms, q)), 1) for q in (50, 95)] for step, ms in sorted(steps.items())}
 
 
 async def place_call(options: LoadOptions, scenario: Scenario, audio: CallerAudio) -> CallOutcome:
