@@ -23,6 +23,7 @@ from bot.core.handoff_port import HandoffPort, RecordingHandoffPort
 from bot.core.lock_store import create_lock_store
 from bot.core.processor import BotModel, MessageProcessor
 from bot.core.tracker_store import create_tracker_store
+from bot.crm.directory import CustomerDirectory
 from bot.crm.http_directory import HttpDirectory
 from bot.crm.sqlite_directory import SqliteDirectory
 from bot.knowledge.base import KnowledgeBase
@@ -84,11 +85,11 @@ def ensure_model(project: BotProject, settings: Settings, progress=lambda *_: No
     return registry.archive_path(entry)
 
 
-def configure_crm(settings: Settings) -> None:
-    if settings.crm.type == "http":
-        bot.crm.configure(HttpDirectory(settings.crm.base_url))
-    else:
-        bot.crm.configure(SqliteDirectory(settings.data_dir / "crm.sqlite3"))
+def configure_crm(settings: Settings) -> CustomerDirectory:
+    directory = HttpDirectory(settings.crm.base_url) if settings.crm.type == "http" \
+        else SqliteDirectory(settings.data_dir / "crm.sqlite3")
+    bot.crm.configure(directory)
+    return directory
 
 
 def build_action_runner(settings: Settings) -> ChainedActionRunner:
@@ -152,7 +153,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     ``reuse_port``: the AudioSocket listener shares its port with the other workers."""
     project = load_project(project_root)
     settings = settings or load_settings(project_root, project.config)
-    configure_crm(settings)
+    directory = configure_crm(settings)
     secrets = load_secrets(settings.data_dir)
     archive = Path(model_path or ensure_model(project, settings)).resolve()
     model = load(archive, secrets.secret_key)
@@ -162,6 +163,7 @@ def build_app(project_root: Path, model_path: Path | None = None, watch: bool = 
     guard = configure_lockout(settings, handoff.settings.store)
     processor = build_processor(model, settings, handoff.port, escalation)
     app = web.Application(client_max_size=1024 * 1024)
+    app.on_startup.append(lambda _: directory.prepare())
     add_routes(app, processor)
     attach_handoff(app, handoff)
     voice = add_voice_gateway(app, processor, settings, agent_bridge or handoff.bridge, preload_voice,

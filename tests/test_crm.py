@@ -117,6 +117,15 @@ async def test_seed_has_ten_customers_and_twenty_orders_once(tmp_path):
 
 
 @pytest.mark.asyncio
+async def test_prepare_creates_and_seeds_the_file_before_any_lookup(tmp_path):
+    directory = make_sqlite(tmp_path)
+    assert not (tmp_path / "crm.sqlite3").exists()
+    await directory.prepare()
+    with sqlite3.connect(tmp_path / "crm.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 10
+
+
+@pytest.mark.asyncio
 async def test_pins_are_stored_salted_and_hashed(tmp_path):
     await make_sqlite(tmp_path).verify_pin("C001", MARIA_PIN)
     with sqlite3.connect(tmp_path / "crm.sqlite3") as db:

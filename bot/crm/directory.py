@@ -117,6 +117,9 @@ class CustomerDirectory(ABC):
     they cannot answer, never return a wrong "not found" for an outage.
     """
 
+    async def prepare(self) -> None:
+        """Get ready before the first call (a local directory creates and seeds its file); by default nothing."""
+
     @abstractmethod
     async def find_customer_by_phone(self, phone: str) -> Customer | None:
         """The customer whose account phone is ``phone`` (E.164)."""

@@ -154,6 +154,10 @@ class SqliteDirectory(CustomerDirectory):
     def path(self) -> Path:
         return self._path
 
+    async def prepare(self) -> None:
+        """Create and seed the file at start-up, not in the first caller's turn (seeding hashes every demo PIN)."""
+        await asyncio.to_thread(self._initialise_once)
+
     async def find_customer_by_phone(self, phone: str) -> Customer | None:
         row = await self._run(lambda db: db.execute(
             "SELECT customer_id, first_name, last_name, phone FROM customers WHERE phone = ?",
