@@ -79,10 +79,19 @@ def run_point(server: ServerProcess, calls: int, hold: float, scenarios: list[st
     return summary, report
 
 
-def records_complete(data_dir: Path, references: list[str]) -> tuple[int, list[str]]:
+def recordings_folder(project: Path) -> Path:
+    """Where the server records calls: the project's voice recording folder, resolved as the server does."""
+    from bot.training_data.project import load_project
+    from helpline.settings import load_settings
+    from voice_gateway.config import load_voice_config
+
+    return load_voice_config(load_settings(project, load_project(project).config).voice, project).recording_dir
+
+
+def records_complete(recordings: Path, references: list[str]) -> tuple[int, list[str]]:
     """How many of the calls have a closed recording (transcript with an end reason); the others' ids."""
     closed = set()
-    for transcript in (data_dir / "recordings").glob("*/transcript.json"):
+    for transcript in recordings.glob("*/transcript.json"):
         record = json.loads(transcript.read_text())
         if record.get("ended_reason"):
             closed.add(record.get("external_call_id"))
@@ -111,7 +120,7 @@ def main() -> None:
         try:
             print(f"starting the server ({args.workers} worker(s)); log: {server.log}", flush=True)
             server.wait_ready(900)
-            result = curve(server, args, scenarios) if args.mode == "curve" else soak(server, args, scenarios)
+            result = curve(server, args, scenarios) if args.mode == "curve" else soak(server, project, args, scenarios)
         finally:
             server.stop()
             if redis is not None:
@@ -145,7 +154,7 @@ def curve(server: ServerProcess, args, scenarios: list[str]) -> dict:
     }
 
 
-def soak(server: ServerProcess, args, scenarios: list[str]) -> dict:
+def soak(server: ServerProcess, project: Path, args, scenarios: list[str]) -> dict:
     calls = int(args.calls or 16)
     summary, report = run_point(server, calls, args.minutes * 60, scenarios)
     samples = report.samples
@@ -155,7 +164,7 @@ def soak(server: ServerProcess, args, scenarios: list[str]) -> dict:
     rss_warm = sum(s.rss_mb for s in warm) / len(warm)
     rss_last = sum(s.rss_mb for s in last) / len(last)
     time.sleep(5)
-    complete, missing = records_complete(server.data_dir, [c.reference for c in report.calls])
+    complete, missing = records_complete(recordings_folder(project), [c.reference for c in report.calls])
     return {
         "command": f"python bench/load.py soak --calls {calls} --minutes {args.minutes:g} --workers {args.workers}",
         "workers": args.workers, "calls_placed": len(report.calls), "minutes": round(report.seconds / 60, 1),
