@@ -39,10 +39,10 @@ class Utterance:
     def speculate(self, recognizer) -> bool:
         """Recognise the audio so far on ``recognizer`` (a fresh one), in the background, if the
         scheduler has a decoder free; whether it started."""
-        audio = bytes(self.audio)
+        heard = len(self.audio)  # copied in the decode thread: a declined guess copies nothing
 
         def recognise() -> str:
-            recognizer.accept(audio)
+            recognizer.accept(bytes(self.audio[:heard]))
             return recognizer.finish()
 
         guess = self.scheduler.speculate(recognise)
