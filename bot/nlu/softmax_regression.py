@@ -1,8 +1,10 @@
-"""Multinomial logistic regression on a sparse and a dense feature block, fitted by L-BFGS.
+"""Multinomial logistic regression on a sparse and a dense feature block, fitted by L-BFGS in torch.
 
-Hand-rolled so the dense embedding block stays a dense BLAS matmul and the
-tf-idf block a torch CSR matmul: scikit-learn needs one stacked sparse matrix,
-which made each iteration several times slower on BANKING77.
+Hand-rolled so the dense embedding block stays a dense BLAS matmul and the tf-idf block a torch
+CSR matmul: scikit-learn needs one stacked sparse matrix, which made each iteration several times
+slower on BANKING77. The optimiser is torch's L-BFGS in float32 rather than SciPy's L-BFGS-B:
+with 150 intents and about 50,000 n-grams the model has 7.5 million weights, and SciPy's float64
+bookkeeping over them (bounds, history, copies) took three times as long as the gradients.
 """
 from __future__ import annotations
 
@@ -11,42 +13,43 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
-from scipy.optimize import minimize
-from scipy.special import log_softmax
+
+HISTORY = 10  # L-BFGS correction pairs, as SciPy's default
 
 
 def fit_softmax_regression(sparse: sp.csr_matrix | None, dense: np.ndarray, y: np.ndarray, n_classes: int,
                             c: float, max_iter: int) -> dict[str, np.ndarray]:
     """Weights and bias for ``n_classes`` with L2 penalty ||W||^2 / 2C (as scikit-learn's ``C``)."""
     n, d_dense = dense.shape
-    d_sparse = 0 if sparse is None else sparse.shape[1]
-    onehot = np.eye(n_classes, dtype=np.float32)[y]
-    sparse_t = None if sparse is None else _torch_csr(sparse)
-    sparse_tt = None if sparse is None else _torch_csr(sparse.T.tocsr())
-    n_ws, n_wd = d_sparse * n_classes, d_dense * n_classes
+    features = torch.from_numpy(np.ascontiguousarray(dense, dtype=np.float32))
+    rows = None if sparse is None else _torch_csr(sparse)
+    columns = None if sparse is None else _torch_csr(sparse.T.tocsr())
+    targets = torch.from_numpy(np.asarray(y, dtype=np.int64))
+    ws = torch.zeros(0 if sparse is None else sparse.shape[1], n_classes, requires_grad=True)
+    wd = torch.zeros(d_dense, n_classes, requires_grad=True)
+    bias = torch.zeros(n_classes, requires_grad=True)
+    penalty = 1.0 / (c * n)
 
-    def unpack(w: np.ndarray):
-        w = w.astype(np.float32)
-        return (w[:n_ws].reshape(d_sparse, n_classes), w[n_ws:n_ws + n_wd].reshape(d_dense, n_classes),
-                w[n_ws + n_wd:])
+    def objective() -> torch.Tensor:
+        """The penalised mean cross-entropy, with its gradient written by hand (no autograd graph)."""
+        with torch.no_grad():
+            logits = torch.addmm(bias, features, wd)
+            if rows is not None:
+                logits += rows @ ws
+            logp = torch.log_softmax(logits, dim=1)
+            loss = -logp.gather(1, targets[:, None]).mean() + ((ws * ws).sum() + (wd * wd).sum()) * penalty / 2
+            residual = logp.exp_()
+            residual[torch.arange(n), targets] -= 1.0
+            residual /= n
+            wd.grad = torch.addmm(wd, features.T, residual, beta=penalty)
+            ws.grad = ws * penalty if columns is None else torch.addmm(ws, columns, residual, beta=penalty)
+            bias.grad = residual.sum(0)
+        return loss
 
-    def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
-        ws, wd, b = unpack(w)
-        logits = dense @ wd + b
-        if sparse_t is not None:
-            logits += (sparse_t @ torch.from_numpy(ws)).numpy()
-        logp = log_softmax(logits, axis=1)
-        residual = (np.exp(logp) - onehot) / n
-        loss = -(logp * onehot).sum() / n + ((ws * ws).sum() + (wd * wd).sum()) / (2 * c * n)
-        grad_ws = np.zeros((0,), np.float32) if sparse_t is None else \
-            ((sparse_tt @ torch.from_numpy(residual)).numpy() + ws / (c * n)).ravel()
-        grad = np.concatenate([grad_ws, (dense.T @ residual + wd / (c * n)).ravel(), residual.sum(0)])
-        return float(loss), grad.astype(np.float64)
-
-    result = minimize(objective, np.zeros(n_ws + n_wd + n_classes), jac=True, method="L-BFGS-B",
-                      options={"maxiter": max_iter})
-    ws, wd, b = unpack(result.x)
-    return {"sparse": ws, "dense": wd, "bias": b}
+    optimizer = torch.optim.LBFGS([ws, wd, bias], lr=1.0, max_iter=max_iter, history_size=HISTORY,
+                                  line_search_fn="strong_wolfe")
+    optimizer.step(objective)
+    return {"sparse": ws.detach().numpy(), "dense": wd.detach().numpy(), "bias": bias.detach().numpy()}
 
 
 def _torch_csr(matrix: sp.csr_matrix) -> torch.Tensor:
