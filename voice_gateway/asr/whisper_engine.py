@@ -11,9 +11,10 @@ core 637 ms for 30 s, 209 ms for 15 s. Normal mode pads a phone turn to ``window
 same 4.7% WER on LJSpeech as 8 kHz mu-law as 30 s) and decodes again with the full 30 s only
 when it heard digits, which a short window gets wrong more often (six-digit strings in normal
 mode: 0.72 fully right at 15 s, 0.81 at 30 s). A turn short enough is encoded in a shorter window
-still (``SHORT_WINDOWS_S``: 8 s up to 7 s of audio, 10 s up to 9 s): about half the cost of 15 s,
-and on the LJSpeech sentences that fit, no more errors than 15 s (``bench/asr_windows.py``); most
-phone turns last one to four seconds. Digits mode uses 30 s (0.80 at 15 s against
+still (``SHORT_WINDOWS_S``: 10 s for up to 9 s of audio): about half the cost of 15 s with no more
+errors (``bench/asr_windows.py``: 5.9% WER against 6.3% on short caller requests, 5.2% both on
+LJSpeech); most phone turns last one to four seconds. Shorter windows cost less again but lose
+words on short requests (8 s: 11.4%, 6 s: 15.0%), so they are not used. Digits mode uses 30 s (0.80 at 15 s against
 0.89), except when the slot says how many digits it takes (``digits``: six for an order number):
 then a 10 s window goes first (a quarter of the 30 s cost) and is kept when it heard exactly that
 many digits, which it does for most callers; else the 30 s decode runs. Short windows mostly drop
@@ -50,7 +51,7 @@ WORD_TOKENS_PER_S = 8  # cap of the normal decode in digits mode, against "nice,
 QUICK_DIGITS_WINDOW_S = 10.0  # digits mode's first try when the number of digits is known
 WORDS_MIN_LOGPROB = -0.6  # a normal decode this confident, with no digits, is the caller changing the subject
 _DIGIT_TOKEN_RE = re.compile(r"\s*[0-9]*\s*")
-SHORT_WINDOWS_S = (8.0, 10.0)  # normal-mode windows for turns that fit with FIT_MARGIN_S to spare
+SHORT_WINDOWS_S = (10.0,)  # normal-mode windows for turns that fit with FIT_MARGIN_S to spare
 FIT_MARGIN_S = 1.0
 SILENCE_RMS = 0.006  # about -44 dBFS: quieter chunks count as silence (no need to decode again)
 
