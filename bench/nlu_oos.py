@@ -94,7 +94,9 @@ def main() -> None:
         split[name] = (*scores(classifier, texts), [OOS if label in held else label for label in labels])
     threshold, valid = choose_threshold(*split["valid"])
     test = evaluate(*split["test"], threshold)
+    closed_set = evaluate(*split["test"], 0.0)["in_scope_accuracy"]  # no fallback: the ceiling of in-scope accuracy
     result = {**{k: round(v, 4) for k, v in test.items()}, "threshold": threshold,
+              "in_scope_accuracy_without_fallback": round(closed_set, 4),
               "valid": {k: round(v, 4) for k, v in valid.items()}, "held_out_intents": held,
               "n_train": len(train_x), "n_test_in_scope": sum(label != OOS for label in split["test"][2]),
               "n_test_oos": sum(label == OOS for label in split["test"][2]), "train_seconds": round(train_seconds, 1),
