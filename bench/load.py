@@ -145,8 +145,9 @@ def curve(server: ServerProcess, args, scenarios: list[str]) -> dict:
                    f"--workers {args.workers}",
         "workers": args.workers, "latency": "end of caller speech -> first bot audio frame received, per caller turn",
         "curve": [{key: p[key] for key in ("calls", "p50_ms", "p95_ms", "p99_ms", "errors", "server_cpu_cores",
-                                          "rss_mb", "pss_mb", "calls_placed", "turns", "load_average_1min",
-                                          "p50_p95_ms_by_step", "error_examples")} for p in points],
+                                          "load_generator_cpu_cores", "rss_mb", "pss_mb", "calls_placed", "turns",
+                                          "load_average_1min", "p50_p95_ms_by_step", "error_examples")}
+                  for p in points],
         "max_calls_p95_under_1200ms": max(passing, default=0),
         "rss_mb_per_worker": busiest["rss_mb_per_process_max"],
         "server_cpu_core_per_call": round(busiest["server_cpu_cores"] / busiest["calls"], 4),

@@ -62,6 +62,7 @@ class LoadReport:
     samples: list[Sample]
     seconds: float
     lines: int
+    cpu_seconds: float = 0.0  # CPU time this process (the callers) used
 
     @property
     def latencies_ms(self) -> list[float]:
@@ -88,6 +89,7 @@ class LoadReport:
             "pss_mb": max((s.pss_mb for s in self.samples), default=None),
             "rss_mb_per_process_max": max(per_process, default=None),
             "seconds": round(self.seconds, 1),
+            "load_generator_cpu_cores": round(self.cpu_seconds / self.seconds, 3) if self.seconds else None,
             "p50_p95_ms_by_step": self.by_step(),
         }
 
@@ -142,7 +144,7 @@ class _CallError(Exception):
 async def run_load(options: LoadOptions, audio: CallerAudio, monitor: ServerMonitor | None = None,
                    progress=None) -> LoadReport:
     """Run the load; ``progress(report_so_far, live_calls)`` is called about once a second."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     outcomes: list[CallOutcome] = []
     live = [0]
 
@@ -178,7 +180,8 @@ async def run_load(options: LoadOptions, audio: CallerAudio, monitor: ServerMoni
         watcher.cancel()
     if monitor is not None:
         monitor.sample()
-    return LoadReport(outcomes, monitor.samples if monitor else [], time.monotonic() - started, options.lines)
+    return LoadReport(outcomes, monitor.samples if monitor else [], time.monotonic() - started, options.lines,
+                      time.process_time() - cpu_started)
 
 
 class ProgressLine:
