@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import uuid
 
@@ -126,3 +127,23 @@ async def test_the_caller_waits_out_a_reply_longer_than_the_answer_timeout(voice
         assert help_reply.first_bot_audio is not None
         assert done_waiting - help_reply.first_bot_audio > 3 + 1.0  # longer than the answer timeout allows
         assert done_waiting - caller._last_audio >= 1.0  # returned after the reply, quiet_secs later
+
+
+async def test_helpline_load_places_scripted_calls_and_measures_every_turn(voice_server, tmp_path):
+    """`helpline load`'s callers against the real gateway: every turn answered and timed from the
+    end of the caller's speech, so a spoken turn's latency includes the end-of-turn silence."""
+    from voice_gateway.load.monitor import ServerMonitor
+    from voice_gateway.load.runner import LoadOptions, run_load
+    from voice_gateway.load.scenarios import SCENARIOS, CallerAudio
+
+    scenarios = [SCENARIOS["knowledge_question"], SCENARIOS["balance_keyed_pin"]]
+    options = LoadOptions(voice_server.url, 2, scenarios, voice_server.credentials, answer_timeout=20)
+    report = await run_load(options, CallerAudio(tmp_path), ServerMonitor([os.getpid()]))
+    summary = report.summary()
+    assert report.errors == []
+    assert summary["calls_placed"] == 2 and summary["turns"] == 5
+    spoken = [turn.ms for call in report.calls for turn in call.turns if turn.step.startswith("say:")]
+    end_of_turn_ms = voice_server.services.config.end_of_turn_secs * 1000
+    assert len(spoken) == 4 and all(end_of_turn_ms < ms < 20_000 for ms in spoken), spoken
+    assert summary["load_generator_cpu_cores"] > 0 and summary["rss_mb"] > 100
+    assert set(summary["p50_p95_ms_by_step"]) == {step for s in scenarios for step in s.steps}
