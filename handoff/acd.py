@@ -8,6 +8,9 @@ accepting it, the caller hanging up, the agent dropping) is one atomic
 Events go out on the store's bus: ``agent:<id>`` (offers, connections, state)
 for desks, ``call:<id>`` (connected, requeued, callback offer, ended) for the
 caller's leg, and ``acd`` (something changed: dispatch again) for every process.
+
+This module holds the calls' side (queueing, answering, ending, transferring); agents' states are in
+``acd_agents`` and the distribution loop that offers calls and keeps time is in ``acd_distribution``.
 """
 from __future__ import annotations
 
@@ -18,19 +21,32 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from bot import observe
+from handoff.acd_agents import AgentStates
+from handoff.acd_distribution import Distribution
 from handoff.ewt import estimated_wait, recent_mean
 from handoff.model import (
-    ABANDONED, AVAILABLE, CALLBACK, COMPLETED, CONNECTED, OFFLINE, ON_CALL, REJECTED, TRANSFERRED, VOICEMAIL,
-    WAITING, WRAP_UP,
-    AWAY, Agent, QueuedCall, QueueConfig, to_dict,
+    ABANDONED,
+    AVAILABLE,
+    AWAY,
+    CALLBACK,
+    COMPLETED,
+    CONNECTED,
+    ON_CALL,
+    REJECTED,
+    TRANSFERRED,
+    VOICEMAIL,
+    WAITING,
+    WRAP_UP,
+    Agent,
+    QueueConfig,
+    QueuedCall,
+    to_dict,
 )
 from handoff.store.base import ACDStore
-from handoff.strategies import strategy
 from handoff.strategies.round_robin import rota_key
 
 logger = logging.getLogger(__name__)
 LOGGED_IN = (AVAILABLE, ON_CALL, WRAP_UP)
-PRESENCE = "presence"  # record kind: {"agent_id", "signed_in", "at"}
 # Told what happened to a call ("queued", "rejected", "answered", "transferred", "note", "ended") or that an
 # agent changed state ("agent_<state>", call None): how the call records follow the ACD.
 Watcher = Callable[[str, QueuedCall | None, str | None], Awaitable[None]]
@@ -48,7 +64,7 @@ class UnknownQueue(ValueError):
     pass
 
 
-class ACD:
+class ACD(AgentStates, Distribution):
     def __init__(self, store: ACDStore, queues: list[QueueConfig], clock: Callable[[], float] = time.time,
                  max_no_answer: int = 3, presence_timeout: float = 30.0, default_handle_time: float = 180.0,
                  handle_time_samples: int = 50):
@@ -72,86 +88,6 @@ class ACD:
     def queue_for_skill(self, skill: str) -> QueueConfig:
         """The first queue serving ``skill``, else the first queue (someone should still answer)."""
         return next((q for q in self.queues.values() if q.skill == skill), next(iter(self.queues.values())))
-
-    # --- agents ------------------------------------------------------------------
-    async def register_agent(self, agent: Agent) -> None:
-        """Add a configured agent; one already stored keeps its state and counters (restart), takes new skills."""
-        stored = await self.store.get_agent(agent.id)
-        if stored is not None:
-            stored.name, stored.skills, stored.position = agent.name, agent.skills, agent.position
-            agent = stored
-        await self.store.save_agent(agent)
-
-    async def set_agent_state(self, agent_id: str, state: str) -> bool:
-        """Agent-chosen state changes: available, away, offline (not while on a call). A pending offer is dropped."""
-        now = self.clock()
-        stored = await self.store.get_agent(agent_id)
-        pending = stored.offered_call if stored is not None and state != AVAILABLE else None
-
-        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
-            if agent is None or agent.state == ON_CALL or state not in (AVAILABLE, AWAY, OFFLINE, WRAP_UP):
-                return False
-            if state == AVAILABLE and agent.state != AVAILABLE:
-                agent.idle_since = now
-                agent.no_answer_count = 0
-            agent.state, agent.state_since, agent.heartbeat = state, now, now
-            if state != AVAILABLE:
-                agent.offered_call = None
-                if call is not None and agent.id in call.offered_to:
-                    call.offered_to.remove(agent.id)
-            return True
-
-        changed = await self.store.update(pending, agent_id, change)
-        if changed:
-            if stored is not None and (stored.state == OFFLINE) != (state == OFFLINE):
-                await self._presence(agent_id, state != OFFLINE, now)
-            await self._agent_event(agent_id, "state", state=state)
-            self.wake()
-        return changed
-
-    async def _presence(self, agent_id: str, signed_in: bool, now: float) -> None:
-        """Sign-ins and sign-outs, kept as records: the staff plan compares them with the agents needed."""
-        await self.store.add_record(PRESENCE, {"agent_id": agent_id, "signed_in": signed_in, "at": now})
-
-    async def heartbeat(self, agent_id: str) -> None:
-        """The desk is still there (presence): ``tick`` logs out agents whose heartbeats stop."""
-        now = self.clock()
-
-        def change(_, agent: Agent | None) -> bool:
-            if agent is None:
-                return False
-            agent.heartbeat = now
-            return True
-
-        await self.store.update(None, agent_id, change)
-
-    async def agent_disconnected(self, agent_id: str) -> None:
-        """The desk went away: log the agent out; a call they had goes back to the head of the queue."""
-        agent = await self.store.get_agent(agent_id)
-        if agent is None:
-            return
-        call_id = agent.current_call or agent.offered_call
-        now = self.clock()
-
-        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
-            if agent is None:
-                return False
-            if call is not None and call.agent_id == agent.id and call.state == CONNECTED:
-                call.state, call.agent_id, call.answered_at, call.head = WAITING, None, None, True
-                call.offered_to = []
-            elif call is not None and agent.id in call.offered_to:
-                call.offered_to.remove(agent.id)
-            agent.state, agent.state_since = OFFLINE, now
-            agent.current_call = agent.offered_call = None
-            return True
-
-        if await self.store.update(call_id, agent_id, change) and agent.state != OFFLINE:
-            await self._presence(agent_id, False, now)
-        if agent.current_call:
-            logger.warning("agent dropped a call; caller back at the head of the queue",
-                           extra={"agent_id": agent_id, "call_id": call_id})
-            await self.store.publish(f"call:{call_id}", {"type": "requeued"})
-        self.wake()
 
     # --- calls -------------------------------------------------------------------
     async def enqueue(self, call: QueuedCall) -> Admission:
@@ -396,138 +332,3 @@ class ACD:
             except Exception:
                 logger.exception("ACD watcher failed", extra={"event": event, "call_id": call.id if call else None})
 
-    # --- the distribution loop ---------------------------------------------------------
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def dispatch(self) -> int:
-        """Offer waiting calls to free agents, best call first; returns how many offers were made."""
-        now = self.clock()
-        agents = await self.store.agents()
-        waiting = sorted((c for c in await self.store.calls() if c.state == WAITING), key=QueuedCall.order_key)
-        offers = 0
-        for call in waiting:
-            queue = self.queues.get(call.queue)
-            if queue is None:
-                continue
-            ring = strategy(queue.strategy)
-            if call.offered_to and not ring.RINGS_ALL:
-                continue
-            min_proficiency = queue.tier_min_proficiency(now - call.queue_entered_at)
-            free = [a for a in agents if a.is_free() and a.proficiency(queue.skill) >= min_proficiency
-                    and a.id not in call.offered_to]
-            if not free:
-                continue
-            ranked = ring.order(free, await self.store.get_meta(f"rota:{queue.name}"))
-            for agent in ranked:
-                if await self._offer(call, agent, ring.RINGS_ALL, now):
-                    offers += 1
-                    agent.offered_call = call.id
-                    if not ring.RINGS_ALL:
-                        break
-        return offers
-
-    async def _offer(self, call: QueuedCall, agent: Agent, rings_all: bool, now: float) -> bool:
-        def change(call: QueuedCall | None, agent: Agent | None) -> bool:
-            if call is None or agent is None or call.state != WAITING or not agent.is_free():
-                return False
-            if call.offered_to and not rings_all:
-                return False
-            call.offered_to.append(agent.id)
-            call.offered_at = now
-            agent.offered_call, agent.offer_expires = call.id, now + self.queues[call.queue].ring_timeout
-            return True
-
-        if not await self.store.update(call.id, agent.id, change):
-            return False
-        offered = await self.store.get_call(call.id)
-        await self._agent_event(agent.id, "offer", call=to_dict(offered))
-        return True
-
-    async def tick(self) -> None:
-        """Time-driven changes: wrap-up ends, unanswered offers, lost desks, overflow, callback offers."""
-        now = self.clock()
-        for agent in await self.store.agents():
-            if agent.state == WRAP_UP and agent.wrap_up_until and now >= agent.wrap_up_until:
-                await self._end_wrap_up(agent.id, now)
-            if agent.offered_call and now >= agent.offer_expires:
-                await self.no_answer(agent.offered_call, agent.id)
-            if agent.state != OFFLINE and agent.heartbeat and now - agent.heartbeat > self.presence_timeout:
-                await self.agent_disconnected(agent.id)
-        for call in await self.store.calls():
-            if call.state != WAITING:
-                continue
-            queue = self.queues.get(call.queue)
-            if queue is None:
-                continue
-            if queue.overflow_to and queue.overflow_after is not None \
-                    and now - call.queue_entered_at >= queue.overflow_after and not call.offered_to:
-                await self._overflow(call.id, self.queue(queue.overflow_to), now)
-            elif queue.max_wait is not None and now - call.entered_at >= queue.max_wait and not call.callback_offered:
-                await self._offer_callback(call.id)
-
-    async def _end_wrap_up(self, agent_id: str, now: float) -> None:
-        def change(_, agent: Agent | None) -> bool:
-            if agent is None or agent.state != WRAP_UP:
-                return False
-            agent.state, agent.state_since, agent.idle_since, agent.wrap_up_until = AVAILABLE, now, now, 0.0
-            return True
-
-        if await self.store.update(None, agent_id, change):
-            await self._agent_event(agent_id, "state", state=AVAILABLE)
-            self.wake()
-
-    async def _overflow(self, call_id: str, target: QueueConfig, now: float) -> None:
-        def change(call: QueuedCall | None, _) -> bool:
-            if call is None or call.state != WAITING or call.offered_to:
-                return False
-            call.overflowed_from, call.queue, call.skill, call.queue_entered_at = call.queue, target.name, \
-                target.skill, now
-            return True
-
-        if await self.store.update(call_id, None, change):
-            logger.info("call overflowed", extra={"call_id": call_id, "queue": target.name})
-            self.wake()
-
-    async def _offer_callback(self, call_id: str) -> None:
-        def change(call: QueuedCall | None, _) -> bool:
-            if call is None or call.state != WAITING or call.callback_offered:
-                return False
-            call.callback_offered = True
-            return True
-
-        if await self.store.update(call_id, None, change):
-            await self.store.publish(f"call:{call_id}", {"type": "callback_offer"})
-
-    def stop(self) -> None:
-        """End ``run`` after its current round (a flag, not cancellation: the Redis client can absorb a cancel)."""
-        self._stopping = True
-        self._wake.set()
-
-    async def run(self, interval: float = 0.5) -> None:
-        """Dispatch whenever something changes here or in another process, and tick at least every ``interval``."""
-        async with self.store.subscribe("acd") as remote:
-            async def relay() -> None:
-                while True:
-                    await remote.get()
-                    self._wake.set()
-
-            relay_task = asyncio.create_task(relay())
-            self._stopping = False
-            try:
-                while not self._stopping:
-                    try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
-                        async with asyncio.timeout(interval):
-                            await self._wake.wait()
-                    except TimeoutError:
-                        pass
-                    self._wake.clear()
-                    if self._stopping:
-                        break
-                    try:
-                        await self.tick()
-                        await self.dispatch()
-                    except Exception:  # a store hiccup must not stop distribution
-                        logger.exception("ACD loop failed; retrying")
-            finally:
-                relay_task.cancel()

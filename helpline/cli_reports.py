@@ -73,7 +73,7 @@ def cmd_demo_data(args) -> None:
     """Synthetic calls and agent shifts for the last ``--days`` days (today not included)."""
     from tqdm import tqdm
 
-    from handoff.acd import PRESENCE
+    from handoff.acd_agents import PRESENCE
     from handoff.records.base import CallFilter
     from handoff.reports.demo_data import DemoShape, demo_calls, demo_shifts
     from handoff.reports.periods import Calendar

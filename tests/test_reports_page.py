@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from handoff.acd import PRESENCE
+from handoff.acd_agents import PRESENCE
 from handoff.records.sqlite_store import SqliteCallRecordStore
 from handoff.reports.demo_data import DemoShape, demo_calls, demo_shifts
 from handoff.reports.periods import Calendar

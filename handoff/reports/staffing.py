@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from handoff.acd import PRESENCE
+from handoff.acd_agents import PRESENCE
 from handoff.reports.erlang import agents_needed
 from handoff.reports.periods import Calendar
 
