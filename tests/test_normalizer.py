@@ -4,12 +4,11 @@ import pytest
 
 from bot.nlu.normalizer import (
     find_number_spans,
-    find_spoken_dates,
     find_spoken_numbers,
     find_spoken_ordinals,
     normalize_digits,
-    parse_spoken_date,
 )
+from bot.nlu.spoken_dates import find_spoken_dates, parse_spoken_date
 
 WEDNESDAY = dt.date(2024, 6, 12)
 

@@ -26,7 +26,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.nlu.normalizer import find_number_spans, find_spoken_dates
+from bot.nlu.normalizer import find_number_spans
+from bot.nlu.spoken_dates import find_spoken_dates
 
 MASK = "[redacted]"
 CARD, PIN, DATE_OF_BIRTH = "card", "pin", "date_of_birth"

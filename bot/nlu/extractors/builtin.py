@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from bot.nlu.entities import Entity, read_json, select_spans, write_json
-from bot.nlu.normalizer import NumberSpan, find_number_spans, find_spoken_dates, find_spoken_ordinals
+from bot.nlu.normalizer import NumberSpan, find_number_spans, find_spoken_ordinals
+from bot.nlu.spoken_dates import find_spoken_dates
 
 DIMENSIONS = ("email", "time", "amount-of-money", "phone-number", "ordinal", "digits", "number")
 
