@@ -4,11 +4,13 @@ The session is fed inbound frames by the transport (whatever the protocol) and s
 back through it. Bot turns run one at a time in a worker task, in the order the caller's inputs
 (utterances, keypad entries, silences) ended, while the inbound side keeps listening: that is what
 makes barge-in possible. Recognition and synthesis run in worker threads.
+
+This module holds the call's life cycle and what goes back to the caller; listening to the caller is in
+``session_listening`` and the bot turns are in ``session_turns``.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import deque
@@ -16,30 +18,27 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import observe
-from bot.core.events import ActionExecuted, UserUttered
-from bot.core.processor import UserMessage
-from bot.security.pii import contains_pii, mask_pii
-from voice_gateway.agent_bridge import BRIDGE_SAMPLE_RATE
+from bot.security.pii import contains_pii
 from voice_gateway.audio.dtmf import DtmfDetector
 from voice_gateway.audio.hold import hold_chime
-from voice_gateway.audio.resample import StreamResampler, resample
+from voice_gateway.audio.resample import StreamResampler
 from voice_gateway.call_history import CallHistory
 from voice_gateway.caller_leg import GatewayCallerLeg
-from voice_gateway.frames import CallerAudio, CallStarted, Event, KeyPressed, OutboundFrame, PlaybackMark
+from voice_gateway.frames import CallStarted, Event, OutboundFrame
 from voice_gateway.interruptions import strategies_from_config
-from voice_gateway.keypad import KeypadAction, KeypadCollector
+from voice_gateway.keypad import KeypadCollector
 from voice_gateway.playback import Playback
 from voice_gateway.recording import CallRecorder
-from voice_gateway.turns.complete_digits import holds_all_digits
-from voice_gateway.turns.silence import SilenceTurnDetector, TurnEvent
+from voice_gateway.session_listening import PREROLL_WINDOWS, CallerListening
+from voice_gateway.session_turns import BotTurns
+from voice_gateway.turns.silence import SilenceTurnDetector
 from voice_gateway.utterance import Utterance
 from voice_gateway.vad import SAMPLE_RATE as VAD_RATE
 
 logger = logging.getLogger(__name__)
-PREROLL_WINDOWS = 10  # ~320 ms of audio before the turn start is confirmed, so the first syllable is kept
 
 
-class CallSession:
+class CallSession(CallerListening, BotTurns):
     def __init__(self, services, call_id: str, started: CallStarted, send: Callable[[OutboundFrame], Awaitable[None]],
                  close_transport: Callable[[str], Awaitable[None]], in_band_dtmf: bool = False, protocol: str = "",
                  transfer: Callable[[str], Awaitable[bool]] | None = None):
@@ -122,261 +121,6 @@ class CallSession:
         await self.send(Event({"event": "hangup", "reason": reason}))
         await self._close_transport(reason)
 
-    # ---- inbound -------------------------------------------------------------------------------------
-    async def on_frame(self, frame) -> None:
-        if isinstance(frame, CallerAudio):
-            await self._on_audio(frame.pcm16)
-        elif isinstance(frame, KeyPressed):
-            await self._on_key(frame.digit)
-        elif isinstance(frame, PlaybackMark):
-            pass  # the gateway paces its audio and knows when playback ends; marks are informational
-
-    async def _on_audio(self, pcm16: bytes) -> None:
-        if self.recorder is not None:
-            self.recorder.caller_audio(pcm16, masked=self.sensitive)
-        if self.dtmf is not None:
-            for key in self.dtmf.feed(pcm16):
-                self._drop_utterance()  # the tone was heard as "speech"
-                await self._on_key(key)
-        pcm16k = self.upsampler.process(pcm16)
-        if self.bridged:
-            await self.services.agent_bridge.caller_audio(self.call_id, pcm16k, BRIDGE_SAMPLE_RATE)
-            return
-        for speech, window in await self.vad.process(pcm16k):
-            event = self.turns.update(speech, self.vad.window_secs)
-            if self.utterance is None:
-                self.preroll.append(window)
-                if event is TurnEvent.STARTED:
-                    self._start_utterance()
-            else:
-                self.utterance.feed(self._asr_audio(window))
-                self._speculate(speech)
-                if speech and self.barge_in == "pending":
-                    for strategy in self.interruptions:
-                        strategy.append_audio(window, VAD_RATE)
-                    await self._check_barge_in()
-            if event is TurnEvent.ENDED and self.utterance is not None:
-                self._end_utterance(self.turns.silence_secs)
-            elif self.utterance is not None and self._digits_complete():
-                quiet = self.turns.silence_secs_so_far
-                self.turns.reset()
-                self._end_utterance(quiet)
-
-    def _digits_complete(self) -> bool:
-        """A digits turn ends after the normal silence once the early recognition holds every digit."""
-        return (self.expected_digits is not None
-                and self.turns.silence_secs_so_far >= self.config.end_of_turn_secs
-                and holds_all_digits(self.utterance.speculation, self.expected_digits))
-
-    def _speculate(self, speech: bool) -> None:
-        """Recognise early when the caller pauses; forget the guess when they go on."""
-        after = self.config.speculate_after_secs
-        utterance = self.utterance
-        if speech and utterance.speculation is not None:
-            utterance.drop_speculation()
-        elif (after is not None and not speech and utterance.can_speculate()
-              and self.turns.silence_secs_so_far >= after):
-            utterance.speculate(self._recognizer())
-
-    def _recognizer(self):
-        return self.services.asr.recognizer(self.utterance_mode, self.expected_digits)
-
-    def _asr_audio(self, pcm16k: bytes) -> bytes:
-        rate = self.services.asr.sample_rate
-        return pcm16k if rate == VAD_RATE else resample(pcm16k, VAD_RATE, rate)
-
-    def _start_utterance(self) -> None:
-        self._cancel_timer("no_input")
-        self.utterance_mode = "digits" if self.expecting_digits else "normal"
-        self.utterance = Utterance(self._recognizer(), self._on_partial, self.services.recognition)
-        self.utterance_sensitive = self.sensitive
-        if self.recorder is not None:
-            preroll_secs = len(self.preroll) * self.vad.window_secs
-            self.utterance_from = self.recorder.caller_samples - int(preroll_secs * self.sample_rate)
-        for window in self.preroll:
-            self.utterance.feed(self._asr_audio(window))
-        self.preroll.clear()
-        self.barge_in = "pending" if self.playback.playing else None
-        for strategy in self.interruptions:
-            strategy.reset()
-
-    def _on_partial(self, text: str) -> None:
-        if not self.utterance_sensitive:
-            asyncio.ensure_future(self._notify({"event": "transcript", "speaker": "caller", "text": text,
-                                                "final": False}))
-        if self.barge_in == "pending":
-            for strategy in self.interruptions:
-                strategy.append_text(text)
-            asyncio.ensure_future(self._check_barge_in())
-
-    async def _check_barge_in(self) -> None:
-        if self.barge_in != "pending":
-            return
-        if not self.playback.playing:
-            self.barge_in = None  # the bot finished first: an ordinary turn
-        elif any(strategy.should_interrupt() for strategy in self.interruptions):
-            self.barge_in = "interrupted"
-            await self.playback.stop(clear=True)
-            logger.info("barge-in: caller interrupted the bot", extra=self._log())
-
-    def _end_utterance(self, quiet_secs: float) -> None:
-        """The turn ended ``quiet_secs`` after the caller's last speech."""
-        utterance, self.utterance = self.utterance, None
-        ended_at = time.monotonic()
-        if self.barge_in == "pending" and self.playback.playing:
-            utterance.cancel()  # a cough or an "uh-huh" over the bot: not a turn
-            self.barge_in = None
-            logger.info("speech during playback too short to interrupt; ignored", extra=self._log())
-            return
-        interrupted, self.barge_in = self.barge_in == "interrupted", None
-        self.no_input.on_input()
-        heard = (self.utterance_from, self.recorder.caller_samples if self.recorder is not None else 0)
-        began = heard[0] / self.sample_rate if self.recorder is not None else self.history.since_start(ended_at)
-        self.inputs.put_nowait(("utterance", asyncio.ensure_future(utterance.finish()), ended_at,
-                                self.utterance_sensitive, heard, ended_at - quiet_secs,
-                                (max(0.0, began), interrupted)))
-
-    def _drop_utterance(self) -> None:
-        if self.utterance is not None:
-            self.utterance.cancel()
-            self.utterance = None
-        self.turns.reset()
-        self.barge_in = None
-
-    async def _on_key(self, key: str) -> None:
-        self._cancel_timer("no_input")
-        self.no_input.on_input()
-        if self.bridged:
-            await self.services.agent_bridge.caller_dtmf(self.call_id, key)
-            return
-        await self.playback.stop(clear=True)  # a key press interrupts the bot at once
-        self._cancel_timer("digits")
-        action = self.keypad.press(key, self.expecting_digits)
-        if action is not None:
-            self.inputs.put_nowait(("keypad", action))
-        elif self.keypad.collecting:
-            self._set_timer("digits", self.config.keypad.inter_digit_timeout_secs, self._keypad_timeout)
-
-    def _keypad_timeout(self) -> None:
-        action = self.keypad.timeout()
-        if action is not None:
-            self.inputs.put_nowait(("keypad", action))
-
-    # ---- bot turns (one at a time, in order) ---------------------------------------------------------
-    async def _work(self) -> None:
-        try:
-            if self.config.greeting:
-                await self._bot_turn(self.processor.execute_action(self.call_id, self.config.greeting, "voice"))
-            while True:
-                self._arm_no_input()
-                item = await self.inputs.get()
-                self._cancel_timer("no_input")
-                await self._handle_input(item)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("call pipeline failed", extra=self._log())
-            await self.hang_up("internal error")
-
-    async def _handle_input(self, item: tuple) -> None:
-        kind = item[0]
-        self._spoke_until = None
-        if kind == "utterance":
-            _, finishing, ended_at, sensitive, heard, self._spoke_until, (began, interrupted) = item
-            text = await finishing
-            self._recognised_at = time.monotonic()
-            if not text:
-                logger.info("utterance without words ignored", extra=self._log())
-                return
-            sensitive = sensitive or self.sensitive  # said before the question, it still answers it
-            if self.recorder is not None and (sensitive or contains_pii(text)):
-                self.recorder.silence_caller(*heard)  # also what was recorded before the question began
-            self._line("caller", text, masked=sensitive)
-            await self._notify({"event": "transcript", "speaker": "caller",
-                                "text": "[redacted]" if sensitive else mask_pii(text), "final": True})
-            said = {"text": text, "at": began, "sensitive": sensitive, "barge_in": interrupted}
-            await self._bot_turn(self._message(text), ended_at, said)
-        elif kind == "keypad":
-            await self._keypad_input(item[1])
-        elif kind == "silence":
-            await self._silence()
-
-    async def _keypad_input(self, action: KeypadAction) -> None:
-        if action.kind == "repeat":
-            await self.say(self.last_prompt)
-        elif action.kind == "agent":
-            self._line("keypad", "0 (agent)")
-            said = {"text": "keypad: 0 (agent)", "at": self.history.since_start()}
-            await self._bot_turn(self.processor.escalate(self.call_id, "keypad_zero", "voice"), time.monotonic(), said)
-        else:
-            self._line("keypad", action.digits, masked=self.sensitive)
-            trigger = "/inform" + json.dumps({"digits": action.digits})
-            said = {"text": f"keypad: {action.digits}", "at": self.history.since_start(), "sensitive": self.sensitive}
-            await self._bot_turn(self._message(trigger), time.monotonic(), said)
-
-    async def _silence(self) -> None:
-        decision = self.no_input.on_silence()
-        logger.info("no input from the caller", extra=self._log(silences=self.no_input.silences, then=decision))
-        if decision == "reprompt":
-            await self.say([self.no_input.reprompt_text, *self.last_prompt])
-        elif decision == "handoff":
-            await self._bot_turn(self.processor.escalate(self.call_id, "no_input", "voice"))
-        else:
-            await self.say([self.no_input.goodbye_text])
-            await self.hang_up("no input from the caller")
-
-    def _message(self, text: str):
-        metadata = {"caller_number": self.caller_number, "external_call_id": self.external_id,
-                    "protocol": self.protocol}
-        return self.processor.handle_message(UserMessage(text, self.call_id, input_channel="voice", metadata=metadata))
-
-    async def _bot_turn(self, replies: Awaitable[list[dict]], ended_at: float | None = None,
-                        said: dict | None = None) -> None:
-        """``said``: the caller's input the bot answers (text, at, sensitive, barge_in), for the call history."""
-        messages = await replies
-        self._answered_at = time.monotonic()
-        tracker = await self.processor.get_tracker(self.call_id)
-        self._expect(tracker.requested_slot)  # before speaking: a PIN said over the question is already masked
-        decisions = self.history.decisions(tracker)
-        if said is not None:
-            await self.history.caller(**said, decisions=decisions)
-        texts = [m["text"] for m in messages if m.get("text")]
-        if texts:
-            self.last_prompt = texts
-            await self.say(texts, ended_at, None if said is not None else decisions)
-        await self._after_turn(tracker)
-
-    def _expect(self, requested: str | None) -> None:
-        """How the caller's answer to the slot the bot asks for is heard, recognised and recorded."""
-        self.expecting_digits = requested in self.config.digit_slots
-        self.expected_digits = self.config.digit_lengths.get(requested) if self.expecting_digits else None
-        self.sensitive = requested in self.processor.sensitive_slots
-        if self.sensitive and self.utterance is not None:
-            self.utterance_sensitive = True  # the caller started before the question
-        self.turns.silence_secs = self.config.digits_end_of_turn_secs if self.expecting_digits \
-            else self.config.end_of_turn_secs
-
-    async def _after_turn(self, tracker) -> None:
-        if tracker.paused and not self.paused:
-            self.paused = True
-            await self._handed_off()
-        elif not tracker.paused:
-            self.paused = False
-        if _actions_of_last_turn(tracker) & set(self.config.hang_up_after):
-            await self.hang_up("the bot ended the call")
-
-    async def _handed_off(self) -> None:
-        bridge = self.services.agent_bridge
-        if bridge is not None:
-            self._drop_utterance()
-            self.bridged = True
-            logger.info("call handed to the agent bridge", extra=self._log())
-            await bridge.caller_joined(self.leg)
-        elif self.config.handoff_without_bridge == "hang_up":
-            await self.hang_up("handed off; no agent bridge is wired")
-        else:
-            logger.info("call paused for an agent; no agent bridge is wired, staying on the line", extra=self._log())
-
     # ---- outbound ------------------------------------------------------------------------------------
     async def say(self, texts: list[str], ended_at: float | None = None, decisions: dict | None = None) -> bool:
         if not texts:
@@ -446,17 +190,6 @@ class CallSession:
             self.recorder.line(speaker, text, masked)
 
     # ---- timers --------------------------------------------------------------------------------------
-    def _arm_no_input(self) -> None:
-        if self.paused or self.hang_up_reason:
-            return
-        self._set_timer("no_input", self.no_input.timeout_secs, self._no_input_due)
-
-    def _no_input_due(self) -> None:
-        if self.utterance is not None or self.playback.playing or self.keypad.collecting or not self.inputs.empty():
-            self._arm_no_input()
-        else:
-            self.inputs.put_nowait(("silence",))
-
     def _set_timer(self, name: str, delay: float, callback: Callable[[], None]) -> None:
         self._cancel_timer(name)
         self._timers[name] = asyncio.get_running_loop().call_later(delay, callback)
@@ -468,13 +201,3 @@ class CallSession:
 
     def _log(self, **extra: Any) -> dict:
         return {"call_id": self.call_id, **extra}
-
-
-def _actions_of_last_turn(tracker) -> set[str]:
-    names = set()
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            break
-        if isinstance(event, ActionExecuted):
-            names.add(event.name)
-    return names
