@@ -50,6 +50,8 @@ class Distribution:
         return offers
 
     async def _offer(self, call: QueuedCall, agent: Agent, rings_all: bool, now: float) -> bool:
+        offered: list[dict] = []  # the call as the offer recorded it (read again, it may be gone already)
+
         def change(call: QueuedCall | None, agent: Agent | None) -> bool:
             if call is None or agent is None or call.state != WAITING or not agent.is_free():
                 return False
@@ -58,12 +60,12 @@ class Distribution:
             call.offered_to.append(agent.id)
             call.offered_at = now
             agent.offered_call, agent.offer_expires = call.id, now + self.queues[call.queue].ring_timeout
+            offered.append(to_dict(call))
             return True
 
         if not await self.store.update(call.id, agent.id, change):
             return False
-        offered = await self.store.get_call(call.id)
-        await self._agent_event(agent.id, "offer", call=to_dict(offered))
+        await self._agent_event(agent.id, "offer", call=offered[-1])
         return True
 
     async def tick(self) -> None:

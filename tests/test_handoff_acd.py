@@ -308,3 +308,33 @@ def test_config_errors_name_what_is_wrong():
     with pytest.raises(HandoffConfigError,
                        match=r"helpline\.handoff\.presence_timeout: Input should be a valid number"):
         load_handoff_settings({"presence_timeout": "soon"})
+
+
+async def test_the_offer_goes_out_even_when_another_process_ends_the_call_at_once(store):
+    """Several processes on one store: the call offered here may be answered and ended by another
+    before the offer is sent. The agent still gets the offer as it was made, and dispatch goes on."""
+    clock = Clock()
+    acd = await make_acd(store, clock, [QueueConfig("orders", "orders", "longest-idle-agent", wrap_up_time=0)],
+                         [Agent("a", skills={"orders": 5})])
+    real_update, real_publish, published = store.update, store.publish, []
+
+    async def update_then_end_elsewhere(call_id, agent_id, change):
+        done = await real_update(call_id, agent_id, change)
+        if done and call_id and agent_id:  # the offer is recorded; the other process ends the call
+
+            def end(call, _):
+                call.state = ABANDONED
+                return True
+
+            await real_update(call_id, None, end)
+        return done
+
+    async def publish(channel, message):
+        published.append((channel, message))
+        await real_publish(channel, message)
+
+    store.update, store.publish = update_then_end_elsewhere, publish
+    await acd.enqueue(QueuedCall("call-1", "orders", "orders"))
+    await acd.dispatch()
+    offers = [message["call"] for channel, message in published if channel == "agent:a" and message["type"] == "offer"]
+    assert [(call["id"], call["offered_to"]) for call in offers] == [("call-1", ["a"])]
