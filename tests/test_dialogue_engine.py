@@ -18,6 +18,7 @@ from bot.core.processor import BotModel, MessageProcessor, UserMessage
 from bot.core.tracker import DialogueStateTracker
 from bot.core.tracker_store import InMemoryTrackerStore
 from bot.demo import actions as demo_actions
+from bot.demo.actions import lookups as demo_lookups
 from bot.nlu.extractors.synonyms import EntitySynonymMapper
 from bot.nlu.interpreter import NLUInterpreter
 from bot.testing.story_test import StoryTester, load_test_stories
@@ -195,7 +196,7 @@ def test_a_bot_runs_only_its_own_packages_actions(form_bot):
     # register_package would register that one for the demo too, as both are alive in this process.
     # The demo's actions were imported (at the top of this file) before those.
     demo = InProcessActionRunner([demo_actions.__name__]).executor.actions
-    assert demo["action_order_status"].__self__.__module__ == demo_actions.__name__
+    assert demo["action_order_status"].__self__.__module__ == demo_lookups.__name__
     processor, _ = form_bot
     assert not processor.runner.knows("action_account_balance")
 

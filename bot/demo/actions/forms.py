@@ -1,8 +1,7 @@
-"""Custom actions for the Northwind Supply demo line (rasa-sdk, in-process or action server).
+"""Form validation for the demo: order numbers the CRM knows, and verifying the caller.
 
-Everything said from here is written for the ear: identifiers are read digit by
-digit, dates as "Friday, May third", money in words. Fixed wording lives in the
-domain's responses; only sentences that carry CRM data are built here.
+Each form gives the caller a fixed number of tries; then it ends, and the
+domain's rules take over (an offer of an agent, or a handoff).
 
 Secrets: PIN and date-of-birth slots are cleared by the same validation that
 checks them, and neither is ever logged or repeated back to the caller. Every
@@ -13,101 +12,28 @@ after too many.
 from __future__ import annotations
 
 import logging
-import re
 from abc import ABC, abstractmethod
 from datetime import date
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from bot import crm
+from bot.crm import DirectoryError, normalize_phone
+from bot.demo.actions import (
+    ACCOUNT_ORDER_NUMBER, CALLER_PHONE, CUSTOMER_FIRST_NAME, CUSTOMER_ID, DATE_OF_BIRTH, DATE_OF_BIRTH_MATCHED,
+    HANDOFF_REASON, MAX_ORDER_LOOKUP_FAILURES, MAX_VERIFICATION_FAILURES, ORDER_LOOKUP_FAILURES, ORDER_NUMBER,
+    ORDER_NUMBER_LENGTH, PIN, PIN_LENGTH, VERIFICATION_FAILURES, VERIFICATION_LOCKED, VERIFIED, _digits, crm_outage,
+    hand_off,
+)
+from bot.demo.actions.order_speech import order_not_found
 from bot.security import lockout
-from bot.spoken import ordinal_words, speak_digits, speak_money
-from bot.crm import DirectoryError, Order, OrderStatus, normalize_phone
 
 logger = logging.getLogger(__name__)
-
-# Slots, as declared in nlu_data/domain.yml.
-ORDER_NUMBER = "order_number"
-ORDER_LOOKUP_FAILURES = "order_lookup_failures"
-CALLER_PHONE = "caller_phone"
-PIN = "pin"
-DATE_OF_BIRTH = "date_of_birth"
-DATE_OF_BIRTH_MATCHED = "date_of_birth_matched"
-ACCOUNT_ORDER_NUMBER = "account_order_number"
-VERIFICATION_LOCKED = "verification_locked"
-VERIFIED = "verified"
-VERIFICATION_FAILURES = "verification_failures"
-CUSTOMER_ID = "customer_id"
-CUSTOMER_FIRST_NAME = "customer_first_name"
-HANDOFF_REASON = "handoff_reason"
-
-ACTION_HANDOFF = "action_handoff"  # built into the Helpline engine
-ORDER_NUMBER_LENGTH = 6
-PIN_LENGTH = 4
-MAX_ORDER_LOOKUP_FAILURES = 2
-MAX_VERIFICATION_FAILURES = 3
-MAX_CONSECUTIVE_FALLBACKS = 3
-
-# --- Saying dates and orders -------------------------------------------------
-
-
-def speak_date(day: date, today: date) -> str:
-    """Relative words close to today, a weekday within the past week, else "Friday, May third"."""
-    delta = (day - today).days
-    relative = {-1: "yesterday", 0: "today", 1: "tomorrow"}
-    if delta in relative:
-        return relative[delta]
-    if -7 < delta < 0:
-        return day.strftime("%A")
-    text = f"{day:%A}, {day:%B} {ordinal_words(day.day)}"
-    return text if day.year == today.year else f"{text}, {day.year}"
-
-
-def on_day(day: date, today: date) -> str:
-    """Adverbial form: "yesterday", "on Monday", "on Friday, May third"."""
-    spoken = speak_date(day, today)
-    return spoken if spoken in ("yesterday", "today", "tomorrow") else f"on {spoken}"
-
-
-def _arrival(day: date, today: date) -> str:
-    if day >= today:
-        return f"should arrive {speak_date(day, today)}"
-    return f"was due {on_day(day, today)}, so it's running late. I'm sorry about that"
-
-
-def describe_order(order: Order, today: date) -> str:
-    """One spoken sentence with the order's status, carrier and delivery day."""
-    number = speak_digits(order.order_number)
-    carrier = f" with {order.carrier}" if order.carrier else ""
-    if order.status is OrderStatus.OUT_FOR_DELIVERY:
-        return f"Your order {number} is out for delivery{carrier} today, and should arrive by the end of the day."
-    if order.status is OrderStatus.DELIVERED:
-        when = f" {on_day(order.delivery_date, today)}" if order.delivery_date else ""
-        return f"Your order {number} was delivered{when}."
-    if order.status is OrderStatus.SHIPPED:
-        shipped = f" {on_day(order.shipped_on, today)}" if order.shipped_on else ""
-        opening = f"Your order {number} shipped{carrier}{shipped}"
-    else:
-        opening = f"Your order {number} hasn't shipped yet"
-    if order.delivery_date is None:
-        return f"{opening}."
-    return f"{opening}, and {_arrival(order.delivery_date, today)}."
-
-
-def order_not_found(number: str) -> str:
-    return f"Sorry, I couldn't find an order with the number {speak_digits(number)}."
-
-
-# --- Shared helpers -----------------------------------------------------------
-
-def _digits(value: Any) -> str:
-    """The digits of a slot value; the engine's ``digits`` entity already turned speech into digits."""
-    return re.sub(r"\D", "", str(value or ""))
 
 
 def _parse_date(value: Any) -> Optional[date]:
@@ -117,21 +43,6 @@ def _parse_date(value: Any) -> Optional[date]:
     except ValueError:
         return None
 
-
-def hand_off(dispatcher: CollectingDispatcher, reason: Text, response: Text) -> List[EventType]:
-    """Say why, then transfer the caller through the engine's built-in ``action_handoff``."""
-    dispatcher.utter_message(response=response)
-    logger.info("handing caller to an agent", extra={"handoff_reason": reason})
-    return [SlotSet(HANDOFF_REASON, reason), FollowupAction(ACTION_HANDOFF)]
-
-
-def crm_outage(dispatcher: CollectingDispatcher, error: DirectoryError) -> List[EventType]:
-    """Callers can't wait out an outage on the phone: apologise and pass them to a person."""
-    logger.warning("CRM unavailable: %s", error)
-    return hand_off(dispatcher, "system_unavailable", "utter_system_trouble")
-
-
-# --- Form validation ----------------------------------------------------------
 
 class LimitedAttemptsValidation(FormValidationAction, ABC):
     """A form that gives the caller a fixed number of tries, then ``give_up()``.
@@ -335,131 +246,3 @@ class ValidateVerificationForm(LimitedAttemptsValidation):
         if tracker.get_slot(VERIFICATION_LOCKED):
             return hand_off(dispatcher, "verification_locked", "utter_verification_locked")
         return hand_off(dispatcher, "failed_verification", "utter_verification_failed")
-
-
-# --- Actions ------------------------------------------------------------------
-
-class ActionOrderStatus(Action):
-    """Reads out the order in ``order_number``, then forgets it so the next lookup asks afresh."""
-
-    def __init__(self, today: Callable[[], date] = date.today) -> None:
-        self._today = today
-
-    def name(self) -> Text:
-        return "action_order_status"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        number = _digits(tracker.get_slot(ORDER_NUMBER))
-        if not number:
-            # Only reachable as a side question inside another form.
-            dispatcher.utter_message(response="utter_order_later")
-            return []
-        try:
-            order = await crm.current().get_order(number)
-        except DirectoryError as error:
-            return crm_outage(dispatcher, error)
-        dispatcher.utter_message(text=describe_order(order, self._today()) if order else order_not_found(number))
-        return [SlotSet(ORDER_NUMBER, None)]
-
-
-class ActionAccountBalance(Action):
-    """Reads every account balance of a verified caller."""
-
-    def name(self) -> Text:
-        return "action_account_balance"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        customer_id = tracker.get_slot(CUSTOMER_ID)
-        if not tracker.get_slot(VERIFIED) or not customer_id:
-            # Rules verify callers first; this keeps the data safe even if a policy slips.
-            dispatcher.utter_message(response="utter_verify_first")
-            return []
-        try:
-            accounts = await crm.current().list_accounts(customer_id)
-        except DirectoryError as error:
-            return crm_outage(dispatcher, error)
-        if not accounts:
-            dispatcher.utter_message(response="utter_no_accounts")
-        else:
-            dispatcher.utter_message(text=" ".join(
-                f"Your {account.kind} balance is {speak_money(account.balance_cents)}." for account in accounts))
-        return []
-
-
-class ActionRepeat(Action):
-    """Says the last bot message again, then rewinds the "repeat" turn.
-
-    Reverting the user turn (as Rasa's default fallback does) leaves the dialogue
-    exactly where it was, so a pending question or an active form carries on.
-    """
-
-    def name(self) -> Text:
-        return "action_repeat"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        last_said = next((event["text"] for event in reversed(tracker.events)
-                          if event.get("event") == "bot" and event.get("text")), None)
-        if last_said:
-            dispatcher.utter_message(text=last_said)
-        else:
-            dispatcher.utter_message(response="utter_help")
-        return [UserUtteranceReverted()]
-
-
-class ActionFallback(Action):
-    """Asks the caller to rephrase; after three misunderstandings in a row, hands off."""
-
-    def name(self) -> Text:
-        return "action_fallback"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        if _consecutive_fallbacks(tracker) >= MAX_CONSECUTIVE_FALLBACKS:
-            return hand_off(dispatcher, "not_understood", "utter_cannot_understand")
-        dispatcher.utter_message(response="utter_ask_rephrase")
-        return [UserUtteranceReverted()]
-
-
-def _consecutive_fallbacks(tracker: Tracker) -> int:
-    """Trailing user turns classified nlu_fallback (reverted turns still count)."""
-    count = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
-            break
-        count += 1
-    return count
-
-
-class ActionOfferAgent(Action):
-    """Offers a transfer and remembers why, for the agent's screen.
-
-    The reason is whatever the bot already recorded (e.g. ``order_not_found``),
-    else the caller's intent (e.g. ``complaint``).
-    """
-
-    def name(self) -> Text:
-        return "action_offer_agent"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        reason = tracker.get_slot(HANDOFF_REASON) or intent or "caller_request"
-        dispatcher.utter_message(response="utter_offer_agent")
-        return [SlotSet(HANDOFF_REASON, reason)]
-
-
-class ActionAgentDeclined(Action):
-    """The caller said no to a transfer: acknowledge and drop the pending reason."""
-
-    def name(self) -> Text:
-        return "action_agent_declined"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(response="utter_agent_declined")
-        return [SlotSet(HANDOFF_REASON, None)]
