@@ -28,7 +28,7 @@ from bot.model_registry import (
     MAX_ARCHIVE_BYTES, ModelRegistry, RegistryError, has_valid_signature, read_regular_file,
 )
 from bot.nlu.interpreter import NLUInterpreter
-from bot.training_data.domain import load_domain
+from bot.training_data.domain_reader import load_domain
 from bot.training_data.project import BotProject
 
 logger = logging.getLogger(__name__)

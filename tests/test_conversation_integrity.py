@@ -15,7 +15,7 @@ from bot.channels.rest import PROCESSOR_KEY
 from bot.core.actions.slot_extraction import extract_slots
 from bot.core.events import UserUttered
 from bot.core.tracker import DialogueStateTracker
-from bot.training_data.domain import load_domain
+from bot.training_data.domain_reader import load_domain
 from bot.validation import validate_directory
 from helpline.app import build_app
 from tests.auth_support import API_HEADERS, sign_in, use_api_token

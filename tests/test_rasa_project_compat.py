@@ -11,7 +11,7 @@ import yaml
 from bot.core.actions.builtin import CustomAction, ResponseAction, RetrievalResponseAction
 from bot.core.actions.registry import action_for_name
 from bot.nlu.extractors.person_names import PersonNameExtractor
-from bot.training_data.domain import load_domain
+from bot.training_data.domain_reader import load_domain
 from bot.training_data.project import load_project
 from bot.training_data.rasa2 import Rasa2ProjectError
 from bot.validation import validate_project

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.training_data.domain import load_domain
+from bot.training_data.domain_reader import load_domain
 from bot.training_data.nlu_data import parse_annotated_text
 from bot.training_data.project import load_project, read_training_file
 from bot.training_data.stories import OrStep, SlotStep, UserStep, parse_intent_trigger

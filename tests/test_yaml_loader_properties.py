@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from bot.config import load_config
-from bot.training_data.domain import load_domain
+from bot.training_data.domain_reader import load_domain
 from bot.training_data.project import read_training_file
 from bot.training_data.yaml_reader import TrainingDataError
 from tests.conftest import ROOT

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import BotConfig, load_config
-from bot.training_data.domain import Domain, load_domain
+from bot.training_data.domain import Domain
+from bot.training_data.domain_reader import load_domain
 from bot.training_data.nlu_data import NLUData, read_nlu_items
 from bot.training_data.rasa2 import Rasa2ProjectError, rasa2_findings
 from bot.training_data.stories import Story, read_story_items

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.training_data.domain import domain_files
+from bot.training_data.domain_reader import domain_files
 from bot.training_data.yaml_reader import TrainingDataError, line_of, plain, read_yaml_file
 
 REMOVED_IN_3 = {
