@@ -162,6 +162,10 @@ session_config:
     ("slots:\n  s:\n    type: text\n    mappings:\n    - type: from_magic\n", r"domain.yml:5: .*unknown mapping"),
     ("responses:\n  utter_x: hello\n", r"domain.yml:2: response 'utter_x' needs a list"),
     ("intent:\n- greet\n", r"domain.yml:1: unknown domain section 'intent'"),
+    ("slots:\n  n:\n    type: float\n    min_value: lots\n", r"domain.yml:2: slot 'n': 'min_value' must be a number"),
+    ("forms:\n  f:\n  - order_number\n", r"domain.yml:2: form 'f' must map to its properties"),
+    ("session_config:\n  session_expiration_time: soon\n",
+     r"domain.yml:2: 'session_expiration_time' must be a number, not 'soon'"),
 ])
 def test_domain_errors_name_file_and_line(tmp_path, snippet, message):
     path = write(tmp_path / "domain.yml", snippet)

@@ -24,6 +24,16 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _number(value: Any, what: str, path: Path, line: int | None) -> float:
+    """A number from the domain, or an error that names the file and line."""
+    if isinstance(value, bool):
+        raise TrainingDataError(f"{what} must be a number, not {value!r}", path, line)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TrainingDataError(f"{what} must be a number, not {value!r}", path, line) from None
+
+
 def _name_and_props(item: Any, path: Path, what: str) -> tuple[str, dict]:
     """Rasa lists items either as ``- name`` or as ``- name: {props}``."""
     if isinstance(item, str):
@@ -111,8 +121,8 @@ class _DomainBuilder:
                 influence_conversation=influence,
                 mappings=[self._mapping(m, path, name) for m in _as_list(props.get("mappings"))],
                 values=[str(v) for v in _as_list(props.get("values"))],
-                min_value=float(props.get("min_value", 0.0)),
-                max_value=float(props.get("max_value", 1.0)),
+                min_value=_number(props.get("min_value", 0.0), f"slot '{name}': 'min_value'", path, line),
+                max_value=_number(props.get("max_value", 1.0), f"slot '{name}': 'max_value'", path, line),
                 initial_value=plain(props.get("initial_value")),
                 protected=protected,
                 origin=Origin(str(path), line),
@@ -180,6 +190,8 @@ class _DomainBuilder:
         for name, props in items.items():
             line = items.key_lines.get(name)
             props = props or {}
+            if not isinstance(props, dict):
+                raise TrainingDataError(f"form '{name}' must map to its properties ('required_slots', ...)", path, line)
             required = props.get("required_slots", [])
             if isinstance(required, dict):  # Rasa 2 style: slot -> mappings
                 required = list(required)
@@ -201,7 +213,8 @@ class _DomainBuilder:
         if not isinstance(raw, dict):
             raise TrainingDataError("'session_config' must be a mapping", path, line_of(raw))
         self.domain.session_config = SessionConfig(
-            float(raw.get("session_expiration_time", 60)), bool(raw.get("carry_over_slots_to_new_session", True))
+            _number(raw.get("session_expiration_time", 60), "'session_expiration_time'", path, line_of(raw)),
+            bool(raw.get("carry_over_slots_to_new_session", True)),
         )
 
     def finish(self) -> Domain:
