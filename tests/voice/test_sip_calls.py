@@ -168,7 +168,8 @@ async def test_caller_hangs_up_mid_prompt(voice_server, tmp_path):
     record = transcript(voice_server, session.call_id)
     assert record["ended_reason"] == "caller hung up"
     heard = recognise(voice_server.services.asr, caller.heard())  # A-law decoded as A-law: words, not noise
-    assert "thanks for calling" in heard or "northwind" in heard, heard
+    # Either greeting, cut off after about 3 s; Whisper may write "Northwind" as "north when".
+    assert any(words in heard for words in ("thanks for calling", "you've reached", "northwind")), heard
     deadline = time.monotonic() + 5
     while sip_call.sip_call_id in voice_server.sip.calls:
         assert time.monotonic() < deadline, "the SIP call was not released"
