@@ -127,20 +127,26 @@ class ServerProcess:
             return []
 
     def wait_ready(self, limit: float = 600) -> None:
-        """Until every worker answers with its models loaded (several ready answers in a row)."""
+        """Until every worker process has answered with its models loaded.
+
+        The kernel hands each status request to any worker listening, and a worker still loading
+        is not listening yet, so one ready answer proves nothing about the others: this waits
+        until every running worker's pid has answered ready."""
         deadline = time.time() + limit
-        ready = 0
+        ready: set[int] = set()
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}; log: {self.log.read_text()[-3000:]}")
             try:
                 status = self.status()
-                ready = ready + 1 if status["models_loaded"] and status["prewarmed"] else 0
-                if ready >= 4 * self.workers:
+                if status["models_loaded"] and status["prewarmed"]:
+                    ready.add(status["process"])
+                running = set(self.worker_pids()) if self.workers > 1 else {self.process.pid}
+                if len(running) >= self.workers and running <= ready:
                     return
             except OSError:
-                ready = 0
-            time.sleep(0.5)
+                pass
+            time.sleep(0.2)
         raise RuntimeError(f"server not ready in {limit:g} s; log: {self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:

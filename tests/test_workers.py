@@ -72,7 +72,7 @@ async def live_calls(server) -> dict[str, tuple[int, str]]:
         await client.aclose()
 
 
-async def on_both_workers(server, callers: list, limit: int = 8) -> dict:
+async def on_both_workers(server, callers: list, limit: int = 12) -> dict:
     """Dial callers until both workers hold at least one call (the kernel picks the worker)."""
     while True:
         caller = dial(server)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass, field
 
 from bot import observe
@@ -72,10 +73,12 @@ class VoiceServices:
             self.prewarming = asyncio.ensure_future(self.prewarm())
 
     def status(self) -> dict:
-        """For operators and benchmarks: are the models loaded, the fixed responses synthesized?"""
+        """For operators and benchmarks: are the models loaded, the fixed responses synthesized?
+
+        ``process`` tells which worker answered when several share the port."""
         loaded = self.loading is not None and self.loading.done() and not self.loading.cancelled() \
             and self.loading.exception() is None
-        return {"models_loaded": loaded, "asr": getattr(self.asr, "name", None),
+        return {"process": os.getpid(), "models_loaded": loaded, "asr": getattr(self.asr, "name", None),
                 "prewarmed": self.prewarming is not None and self.prewarming.done(), "live_calls": len(self.calls),
                 "open_connections": self.connections.open,
                 "turns_answered": len(self.turn_latencies_ms),

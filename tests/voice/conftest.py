@@ -19,6 +19,16 @@ from tests.conftest import ROOT
 CALLER = "+15551230001"  # Maria in the demo CRM: PIN 2468
 
 
+async def wait_for(condition, timeout: float = 60.0) -> None:
+    """Until ``condition()`` holds. A caller handed to a queue hears hold audio without a pause, so
+    waiting for the bot to go quiet would wait out the longest reply: wait for the state instead."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
 def caller_voice():
     """Piper's joe voice without sampled noise: the same words give the same audio on every run."""
     from voice_gateway.tts import create_synthesizer

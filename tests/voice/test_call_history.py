@@ -12,7 +12,7 @@ import uuid
 
 from handoff.records.model import ABANDONED, CONTAINED, IN_PROGRESS
 from voice_gateway.client import Caller
-from tests.voice.conftest import CALLER
+from tests.voice.conftest import CALLER, wait_for
 
 TOM = "+15551230004"  # Tom in the demo CRM (PIN 5150): the failed checks count against no other test's caller
 
@@ -58,8 +58,10 @@ async def test_three_failed_pins_then_escalated_scores_lower_than_a_contained_ca
     async with Caller(voice_server.line("twilio")).dial(f"CA{uuid.uuid4().hex}", TOM) as caller:
         call_id = await voice_server.call_id_of(caller)
         await caller.say(voice_server.synthesize("What's my account balance?"))
-        for _ in range(3):
+        for _ in range(2):
             await caller.press("1111#")
+        await caller.press("1111#", wait=False)  # the third failure hands the call to a queue
+        await wait_for(lambda: voice_server.tracker(call_id).paused)
         tracker = voice_server.tracker(call_id)
         assert tracker.paused and tracker.slots["handoff_reason"] == "failed_verification"
     record = closed_record(voice_server, call_id)  # hung up while queued: abandoned

@@ -12,7 +12,7 @@ import time
 import uuid
 
 from voice_gateway.client import Caller
-from tests.voice.conftest import CALLER
+from tests.voice.conftest import CALLER, wait_for
 
 
 def bot_texts(tracker) -> str:
@@ -91,8 +91,8 @@ async def test_keypad_zero_asks_for_a_person(voice_server):
     call_sid = f"CA{uuid.uuid4().hex}"  # Twilio's id for the call; the gateway makes its own
     async with Caller(voice_server.line("twilio")).dial(call_sid, CALLER) as caller:
         call_id = await voice_server.call_id_of(caller)
-        answer = await caller.press("0")
-        assert answer.first_bot_audio is not None
+        answer = await caller.press("0", wait=False)
+        await wait_for(lambda: answer.first_bot_audio is not None and voice_server.tracker(call_id).paused)
     tracker = voice_server.tracker(call_id)
     assert tracker.paused and tracker.slots["handoff_reason"] == "keypad_zero"
     assert "connect you" in bot_texts(tracker)
@@ -107,8 +107,8 @@ async def test_a_silent_caller_is_reprompted_then_handed_off(voice_server):
         reprompt = await caller.press("")  # say nothing: just listen
         assert reprompt.first_bot_audio is not None
         await caller.wait_until_quiet(reprompt.first_bot_audio + 0.1)
-        handoff = await caller.press("")
-        assert handoff.first_bot_audio is not None
+        handoff = await caller.press("", wait=False)
+        await wait_for(lambda: handoff.first_bot_audio is not None and voice_server.tracker(call_id).paused, 30)
     tracker = voice_server.tracker(call_id)
     assert tracker.paused and tracker.slots["handoff_reason"] == "no_input"
     lines = [line["text"] for line in transcript(voice_server, call_id)["lines"]]

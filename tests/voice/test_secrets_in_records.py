@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.nlu.normalizer import normalize_digits
 from tests.log_capture import json_logs
-from tests.voice.conftest import CALLER
+from tests.voice.conftest import CALLER, wait_for
 from tests.voice.test_calls import bot_texts, transcript
 from voice_gateway.asr import create_engine
 from voice_gateway.audio.wav import read_wav
@@ -58,14 +58,6 @@ def heard_in_recording(folder) -> str:
 
 def recording_folder(voice_server, call_id: str):
     return next(voice_server.services.config.recording_dir.glob(f"*-{call_id}"))
-
-
-async def wait_for(condition, timeout: float = 60.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 async def test_spoken_keyed_and_volunteered_secrets_are_in_no_stored_byte(voice_server):
