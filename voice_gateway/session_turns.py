@@ -97,6 +97,7 @@ class BotTurns:
         messages = await replies
         self._answered_at = time.monotonic()
         tracker = await self.processor.get_tracker(self.call_id)
+        self.queued = self.queued or tracker.paused
         self._expect(tracker.requested_slot)  # before speaking: a PIN said over the question is already masked
         decisions = self.history.decisions(tracker)
         if said is not None:

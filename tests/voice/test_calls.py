@@ -96,6 +96,12 @@ async def test_keypad_zero_asks_for_a_person(voice_server):
     tracker = voice_server.tracker(call_id)
     assert tracker.paused and tracker.slots["handoff_reason"] == "keypad_zero"
     assert "connect you" in bot_texts(tracker)
+    # hung up while the handoff reply played: the queue must not keep the call for the next free agent
+    acd = voice_server.services.agent_bridge.acd
+    await wait_for(lambda: any(r["id"] == call_id for r in voice_server.call(acd.store.records("call"))), 10)
+    record = next(r for r in voice_server.call(acd.store.records("call")) if r["id"] == call_id)
+    assert record["state"] == "abandoned"
+    assert voice_server.call(acd.store.get_call(call_id)) is None
 
 
 async def test_a_silent_caller_is_reprompted_then_handed_off(voice_server):
