@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from handoff.records import create_records_store, records_store_url
@@ -14,6 +15,7 @@ from handoff.records.base import CallFilter
 from handoff.records.model import ABANDONED, CONTAINED, HANDED_OFF, CallRecord, Review, Turn
 from handoff.records.postgres_store import PostgresCallRecordStore
 from handoff.records.sqlite_store import SqliteCallRecordStore
+from tests.records_support import POSTGRES_DSN, RecordsBackend, postgres_reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -210,3 +212,20 @@ async def test_agent_days_sum_what_agents_handled_per_utc_day(records):
     assert rows == [("alice", 20_000, 2.0, 180.0, 2.0, 190.0, 10.0, 1.0, 140.0, 2.0),
                     ("alice", 20_001, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
                     ("bob", 20_000, 1.0, 30.0, 1.0, 35.0, 5.0, 1.0, 0.0, 0.0)]
+
+
+async def test_postgres_records_reconnect_when_the_server_drops_the_connection(tmp_path):
+    """A PostgreSQL restart cuts the store's connection mid-call: the next turn is written on a new one."""
+    postgres_reachable()
+    backend = RecordsBackend("postgres", tmp_path)
+    store = backend.open()
+    try:
+        await store.start(CallRecord("c-cut", "twilio", 5.0))
+        (pid,) = store._db.execute("SELECT pg_backend_pid()").fetchone()
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        await store.add_turn("c-cut", Turn(at=1.0, speaker="caller", text="after the cut"))
+        assert [t.text for t in (await store.get("c-cut")).turns] == ["after the cut"]
+    finally:
+        await store.close()
+        backend.drop()

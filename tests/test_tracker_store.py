@@ -247,3 +247,24 @@ def test_every_store_factory_reads_urls_alike_and_never_echoes_secrets(kind, tmp
 def test_postgres_table_name_must_be_plain():
     with pytest.raises(ValueError, match="not a plain SQL table name"):
         PostgresTrackerStore(POSTGRES_DSN, table="events; DROP TABLE x")
+
+
+async def test_postgres_store_reconnects_when_the_server_drops_its_connection(tmp_path):
+    """A PostgreSQL restart (or a proxy) cuts the store's connection between two turns: the next turn's
+    read and write go through on a new connection instead of failing the call."""
+    postgres_reachable()
+    backend = PostgresBackend(f"test_tracker_events_{uuid.uuid4().hex[:12]}")
+    store = backend.open()
+    try:
+        await store.append("caller-1", conversation_turn_one())
+        (pid,) = (await (await store._connection.execute("SELECT pg_backend_pid()")).fetchone())
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        assert await store.retrieve("caller-1") == conversation_turn_one()
+        await store.append("caller-1", conversation_turn_two())
+        assert await store.retrieve("caller-1") == conversation_turn_one() + conversation_turn_two()
+        assert await store.keys() == ["caller-1"]
+    finally:
+        await store.close()
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
+            connection.execute(f"DROP TABLE IF EXISTS {backend.table}")

@@ -43,7 +43,7 @@ def cluster(demo_archive, tmp_path_factory):
 
         secrets = load_secrets(server.data_dir)
         server.credentials = LineCredentials(secrets.twilio_auth_token, secrets.secret_key)
-        server.redis = redis
+        server.redis, server.database = redis, database
         yield server
     finally:
         server.stop()
@@ -183,6 +183,56 @@ async def test_calls_ride_out_a_redis_restart_and_no_acknowledged_turn_is_lost(c
                                           "WHERE sender_id = %s ORDER BY seq", (call_id,)).fetchall()
                 said = [text for kind, text in rows if kind == "user"]
                 assert len(said) == 2 and "4729" in said[1].replace(" ", ""), said
+    finally:
+        for caller in callers:
+            await caller.hang_up()
+
+
+def drop_every_connection(database: str, refuse_for: float) -> None:
+    """What a PostgreSQL restart does to the servers: every connection to ``database`` is cut, and new
+    ones are refused for ``refuse_for`` seconds. (The shared PostgreSQL itself is not restarted: other
+    databases on it belong to other tests.)"""
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS false")
+        try:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+            time.sleep(refuse_for)
+        finally:
+            admin.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true")
+
+
+async def test_calls_ride_out_postgresql_dropping_every_connection_and_no_acknowledged_turn_is_lost(cluster):
+    import psycopg
+
+    speech = caller_voice()
+    order, number = (speech.synthesize(text, 8000) for text in ("I'd like to check on my order.",
+                                                                 "four seven two nine one eight"))
+    callers = [dial(cluster) for _ in range(2)]
+    for caller in callers:
+        await caller.__aenter__()
+    try:
+        for caller in callers:
+            await caller.wait_until_quiet()
+        asked = await asyncio.gather(*(c.say(order) for c in callers))
+        assert all(turn.first_bot_audio is not None for turn in asked)
+        await asyncio.to_thread(drop_every_connection, cluster.database.name, 1.0)
+        answers = await asyncio.gather(*(c.say(number) for c in callers))
+        where = await live_calls(cluster)
+        # Every stored connection is dead now: each call's next turn must reconnect, not fail.
+        for caller, answer in zip(callers, answers):
+            assert answer.first_bot_audio is not None and not caller.closed.is_set(), "the call went on"
+        with psycopg.connect(cluster.env["HELPLINE_TRACKER_STORE"]) as connection:
+            for caller in callers:
+                call_id = where[caller.reference][1]
+                rows = connection.execute("SELECT event->>'event', event->>'text' FROM tracker_events "
+                                          "WHERE sender_id = %s ORDER BY seq", (call_id,)).fetchall()
+                said = [text for kind, text in rows if kind == "user"]
+                assert len(said) == 2 and "4729" in said[1].replace(" ", ""), said
+                turns = connection.execute("SELECT COUNT(*) FROM call_turns WHERE call_id = %s AND speaker = 'caller'",
+                                           (call_id,)).fetchone()[0]
+                assert turns >= 2, f"{call_id}: the call record kept {turns} caller turns"
     finally:
         for caller in callers:
             await caller.hang_up()

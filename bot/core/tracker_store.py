@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -25,6 +26,8 @@ import psycopg
 
 from bot.core.events import Event, EventFormatError, event_from_dict
 from bot.store_url import sqlite_path, unknown_store
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_SQLITE_FILE = "trackers.sqlite3"
 DEFAULT_POSTGRES_TABLE = "tracker_events"
@@ -201,7 +204,10 @@ class PostgresTrackerStore(TrackerStore):
     """For several bot processes sharing conversations.
 
     One connection, used by one coroutine at a time (psycopg_pool is not a
-    dependency); a broken connection is replaced on the next call. The primary
+    dependency). A connection found broken (PostgreSQL restarted, a proxy or
+    failover cut it) is replaced and the read or write tried once more, so a
+    call in progress does not fail on it; a write cut before its commit left
+    nothing behind, so trying it again adds nothing twice. The primary
     key (sender_id, seq) is the index that per-conversation reads use.
     Transaction-scoped advisory locks keep processes that start together from
     racing on ``CREATE TABLE IF NOT EXISTS`` (not atomic in PostgreSQL) and two
@@ -231,19 +237,32 @@ class PostgresTrackerStore(TrackerStore):
             self._connection = connection
         return self._connection
 
-    async def retrieve(self, sender_id: str) -> list[Event] | None:
+    async def _run(self, work):
+        """``work(connection)`` under the lock, once more on a new connection if the old one broke."""
         async with self._lock:
             connection = await self._connect()
+            try:
+                return await work(connection)
+            except psycopg.OperationalError as error:
+                if not connection.closed:
+                    raise
+                logger.warning("PostgreSQL connection lost; reconnecting", extra={"error": str(error).strip()})
+            return await work(await self._connect())
+
+    async def retrieve(self, sender_id: str) -> list[Event] | None:
+        async def read(connection):
             cursor = await connection.execute(
                 f"SELECT seq, event::text FROM {self._table} WHERE sender_id = %s ORDER BY seq", (sender_id,))
             return decode_events(sender_id, await cursor.fetchall())
+
+        return await self._run(read)
 
     async def append(self, sender_id: str, events: list[Event]) -> None:
         if not events:
             return
         encoded = [encode_event(sender_id, event) for event in events]
-        async with self._lock:
-            connection = await self._connect()
+
+        async def write(connection):
             async with connection.transaction():
                 await connection.execute(_POSTGRES_LOCK, (f"{self._table}:conversation:{sender_id}",))
                 cursor = await connection.execute(
@@ -254,11 +273,14 @@ class PostgresTrackerStore(TrackerStore):
                         f"INSERT INTO {self._table} (sender_id, seq, event) VALUES (%s, %s, %s::jsonb)",
                         [(sender_id, start + i, raw) for i, raw in enumerate(encoded)])
 
+        await self._run(write)
+
     async def keys(self) -> list[str]:
-        async with self._lock:
-            connection = await self._connect()
+        async def read(connection):
             cursor = await connection.execute(f"SELECT DISTINCT sender_id FROM {self._table} ORDER BY sender_id")
             return [sender_id for (sender_id,) in await cursor.fetchall()]
+
+        return await self._run(read)
 
     async def close(self) -> None:
         async with self._lock:

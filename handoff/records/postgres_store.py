@@ -3,7 +3,8 @@
 psycopg (already the tracker store's driver) is used synchronously in the store's worker thread;
 a transaction-scoped advisory lock per call id orders two processes writing turns of one call, and
 one on the schema keeps processes that start together from racing on ``CREATE TABLE IF NOT EXISTS``.
-A broken connection is replaced on the next call.
+A connection found broken (the server restarted, a proxy cut it) is replaced and the work tried
+once more: every write is one transaction, so one cut before its commit left nothing to repeat.
 """
 from __future__ import annotations
 
@@ -39,6 +40,9 @@ class PostgresCallRecordStore(SqlCallRecordStore):
         if self._db is not None and self._db.closed:
             self._db = None
         return super()._open()
+
+    def _connection_lost(self, error: Exception) -> bool:
+        return isinstance(error, psycopg.OperationalError) and self._db is not None and bool(self._db.closed)
 
     def _begin(self, db, key: str) -> None:
         db.execute("BEGIN")

@@ -75,8 +75,20 @@ class SqlCallRecordStore:
             for statement in statements:
                 db.execute(statement)
 
+    def _connection_lost(self, error: Exception) -> bool:
+        """Whether ``error`` means the connection broke (the server restarted): the work is tried again."""
+        return False
+
     def _locked(self, work: Callable, *args):
         with self._lock:
+            try:
+                return work(self._open(), *args)
+            except Exception as error:
+                if not self._connection_lost(error):
+                    raise
+                logger.warning("call-record database connection lost; reconnecting",
+                               extra={"table": self.records, "error": str(error).strip()})
+                self._db = None
             return work(self._open(), *args)
 
     async def _call(self, work: Callable, *args):
