@@ -152,9 +152,9 @@ async def test_a_killed_worker_loses_only_its_calls_which_close_as_abandoned_and
         await store.close()
 
 
-async def test_calls_ride_out_a_redis_restart_and_no_acknowledged_turn_is_lost(cluster):
-    import psycopg
-
+async def order_calls_across(cluster, outage) -> list[tuple]:
+    """Two callers ask for their order, ``outage()`` happens, then both say the order number.
+    For each caller: (the answer to the number, whether the call had ended by then, the call's id)."""
     speech = caller_voice()
     order, number = (speech.synthesize(text, 8000) for text in ("I'd like to check on my order.",
                                                                  "four seven two nine one eight"))
@@ -166,26 +166,42 @@ async def test_calls_ride_out_a_redis_restart_and_no_acknowledged_turn_is_lost(c
             await caller.wait_until_quiet()
         asked = await asyncio.gather(*(c.say(order) for c in callers))
         assert all(turn.first_bot_audio is not None for turn in asked)
-        cluster.redis.stop()  # a clean restart: what Redis acknowledged is in its file
-        await asyncio.sleep(1.0)
-        cluster.redis.start()
+        await outage()
         answers = await asyncio.gather(*(c.say(number) for c in callers))
+        ended = [c.closed.is_set() for c in callers]
         where = await live_calls(cluster)
-        for caller, answer in zip(callers, answers):
-            # Each call either goes on (answered) or ended with a reason; none hangs without an answer.
-            assert answer.first_bot_audio is not None or caller.closed.is_set()
-        answered = [c for c, a in zip(callers, answers) if a.first_bot_audio is not None]
-        assert answered, "calls go on after Redis comes back"
-        with psycopg.connect(cluster.env["HELPLINE_TRACKER_STORE"]) as connection:
-            for caller in answered:
-                call_id = where[caller.reference][1]
-                rows = connection.execute("SELECT event->>'event', event->>'text' FROM tracker_events "
-                                          "WHERE sender_id = %s ORDER BY seq", (call_id,)).fetchall()
-                said = [text for kind, text in rows if kind == "user"]
-                assert len(said) == 2 and "4729" in said[1].replace(" ", ""), said
+        return [(answer, gone, where.get(c.reference, (None, None))[1])  # an ended call has left the leases
+                for c, answer, gone in zip(callers, answers, ended)]
     finally:
         for caller in callers:
             await caller.hang_up()
+
+
+def assert_both_turns_stored(cluster, call_ids: list[str]) -> None:
+    """Each call's two caller turns are in its tracker, the second with the order number."""
+    import psycopg
+
+    with psycopg.connect(cluster.env["HELPLINE_TRACKER_STORE"]) as connection:
+        for call_id in call_ids:
+            rows = connection.execute("SELECT event->>'event', event->>'text' FROM tracker_events "
+                                      "WHERE sender_id = %s ORDER BY seq", (call_id,)).fetchall()
+            said = [text for kind, text in rows if kind == "user"]
+            assert len(said) == 2 and "4729" in said[1].replace(" ", ""), said
+
+
+async def test_calls_ride_out_a_redis_restart_and_no_acknowledged_turn_is_lost(cluster):
+    async def restart_redis():
+        cluster.redis.stop()  # a clean restart: what Redis acknowledged is in its file
+        await asyncio.sleep(1.0)
+        cluster.redis.start()
+
+    calls = await order_calls_across(cluster, restart_redis)
+    for answer, ended, _ in calls:
+        # Each call either goes on (answered) or ended with a reason; none hangs without an answer.
+        assert answer.first_bot_audio is not None or ended
+    answered = [call_id for answer, _, call_id in calls if answer.first_bot_audio is not None]
+    assert answered, "calls go on after Redis comes back"
+    assert_both_turns_stored(cluster, answered)
 
 
 def drop_every_connection(database: str, refuse_for: float) -> None:
@@ -206,33 +222,15 @@ def drop_every_connection(database: str, refuse_for: float) -> None:
 async def test_calls_ride_out_postgresql_dropping_every_connection_and_no_acknowledged_turn_is_lost(cluster):
     import psycopg
 
-    speech = caller_voice()
-    order, number = (speech.synthesize(text, 8000) for text in ("I'd like to check on my order.",
-                                                                 "four seven two nine one eight"))
-    callers = [dial(cluster) for _ in range(2)]
-    for caller in callers:
-        await caller.__aenter__()
-    try:
-        for caller in callers:
-            await caller.wait_until_quiet()
-        asked = await asyncio.gather(*(c.say(order) for c in callers))
-        assert all(turn.first_bot_audio is not None for turn in asked)
-        await asyncio.to_thread(drop_every_connection, cluster.database.name, 1.0)
-        answers = await asyncio.gather(*(c.say(number) for c in callers))
-        where = await live_calls(cluster)
-        # Every stored connection is dead now: each call's next turn must reconnect, not fail.
-        for caller, answer in zip(callers, answers):
-            assert answer.first_bot_audio is not None and not caller.closed.is_set(), "the call went on"
-        with psycopg.connect(cluster.env["HELPLINE_TRACKER_STORE"]) as connection:
-            for caller in callers:
-                call_id = where[caller.reference][1]
-                rows = connection.execute("SELECT event->>'event', event->>'text' FROM tracker_events "
-                                          "WHERE sender_id = %s ORDER BY seq", (call_id,)).fetchall()
-                said = [text for kind, text in rows if kind == "user"]
-                assert len(said) == 2 and "4729" in said[1].replace(" ", ""), said
-                turns = connection.execute("SELECT COUNT(*) FROM call_turns WHERE call_id = %s AND speaker = 'caller'",
-                                           (call_id,)).fetchone()[0]
-                assert turns >= 2, f"{call_id}: the call record kept {turns} caller turns"
-    finally:
-        for caller in callers:
-            await caller.hang_up()
+    calls = await order_calls_across(
+        cluster, lambda: asyncio.to_thread(drop_every_connection, cluster.database.name, 1.0))
+    # Every stored connection is dead now: each call's next turn must reconnect, not fail.
+    for answer, ended, _ in calls:
+        assert answer.first_bot_audio is not None and not ended, "the call went on"
+    call_ids = [call_id for _, _, call_id in calls]
+    assert_both_turns_stored(cluster, call_ids)
+    with psycopg.connect(cluster.env["HELPLINE_TRACKER_STORE"]) as connection:
+        for call_id in call_ids:
+            turns = connection.execute("SELECT COUNT(*) FROM call_turns WHERE call_id = %s AND speaker = 'caller'",
+                                       (call_id,)).fetchone()[0]
+            assert turns >= 2, f"{call_id}: the call record kept {turns} caller turns"
