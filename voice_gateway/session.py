@@ -71,7 +71,7 @@ class CallSession(CallerListening, BotTurns):
         self.sensitive = False  # ... and that answer must not be recorded (the PIN), from the question on
         self.paused = False  # the bot handed the call to a person
         self.bridged = False  # ... and the agent bridge has it
-        self.queued = False  # the bot's handoff placed the call in a queue (known before its reply is spoken)
+        self.queued = False  # the bot's handoff queued the call: set before its reply is spoken, so before bridged
         self.last_prompt: list[str] = []
         self.utterance: Utterance | None = None
         self.utterance_sensitive = False
@@ -105,8 +105,8 @@ class CallSession(CallerListening, BotTurns):
         if self._worker is not None:
             self._worker.cancel()
         await self.playback.stop(clear=False)
-        if (self.bridged or self.queued) and self.services.agent_bridge is not None:
-            # a caller who hangs up during the handoff reply is already queued: abandoned, not left waiting
+        if self.queued and self.services.agent_bridge is not None:
+            # bridged or not yet: a caller who hangs up once queued is abandoned, not left waiting
             try:
                 await self.services.agent_bridge.caller_left(self.call_id, reason)
             except Exception:
