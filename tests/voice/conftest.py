@@ -29,6 +29,18 @@ async def wait_for(condition, timeout: float = 60.0) -> None:
     raise AssertionError("timed out")
 
 
+async def queue_record(voice_server, call_id: str, timeout: float = 30.0) -> dict:
+    """The ACD's record of a call that has left its queue (abandoned, transferred...), once written."""
+    acd = voice_server.services.agent_bridge.acd
+    deadline = time.monotonic() + timeout
+    while True:
+        record = next((r for r in voice_server.call(acd.store.records("call")) if r["id"] == call_id), None)
+        if record is not None:
+            return record
+        assert time.monotonic() < deadline, f"{call_id} never left the queue"
+        await asyncio.sleep(0.2)
+
+
 def caller_voice():
     """Piper's joe voice without sampled noise: the same words give the same audio on every run."""
     from voice_gateway.tts import create_synthesizer

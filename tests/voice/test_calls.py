@@ -12,7 +12,7 @@ import time
 import uuid
 
 from voice_gateway.client import Caller
-from tests.voice.conftest import CALLER, wait_for
+from tests.voice.conftest import CALLER, queue_record, wait_for
 
 
 def bot_texts(tracker) -> str:
@@ -97,11 +97,8 @@ async def test_keypad_zero_asks_for_a_person(voice_server):
     assert tracker.paused and tracker.slots["handoff_reason"] == "keypad_zero"
     assert "connect you" in bot_texts(tracker)
     # hung up while the handoff reply played: the queue must not keep the call for the next free agent
-    acd = voice_server.services.agent_bridge.acd
-    await wait_for(lambda: any(r["id"] == call_id for r in voice_server.call(acd.store.records("call"))), 10)
-    record = next(r for r in voice_server.call(acd.store.records("call")) if r["id"] == call_id)
-    assert record["state"] == "abandoned"
-    assert voice_server.call(acd.store.get_call(call_id)) is None
+    assert (await queue_record(voice_server, call_id, 10))["state"] == "abandoned"
+    assert voice_server.call(voice_server.services.agent_bridge.acd.store.get_call(call_id)) is None
 
 
 async def test_a_silent_caller_is_reprompted_then_handed_off(voice_server):

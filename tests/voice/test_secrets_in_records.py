@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.nlu.normalizer import normalize_digits
 from tests.log_capture import json_logs
-from tests.voice.conftest import CALLER, wait_for
+from tests.voice.conftest import CALLER, queue_record, wait_for
 from tests.voice.test_calls import bot_texts, transcript
 from voice_gateway.asr import create_engine
 from voice_gateway.audio.wav import read_wav
@@ -93,9 +93,8 @@ async def test_spoken_keyed_and_volunteered_secrets_are_in_no_stored_byte(voice_
     trackers = b"".join(path.read_bytes() for path in data.glob("trackers.sqlite3*"))
     assert spoken_call.encode() in trackers and b"[redacted]" in trackers
     assert leaks(trackers) == []
-    acd = voice_server.services.processor.handoff.acd
     # the caller hung up while queued: the call left the queue as abandoned, its summary kept in its record
-    queued = next(r for r in voice_server.call(acd.store.records("call")) if r["id"] == spoken_call)
+    queued = await queue_record(voice_server, spoken_call)
     assert queued["state"] == "abandoned"
     summary = json.dumps(queued["summary"]).encode()
     assert b"verified" in summary and leaks(summary) == []

@@ -15,7 +15,7 @@ from tests.needs import sip_tool
 from tests.sip_peers import (
     Baresip, exchange, free_port, recognise, silence, sip_request, write_wav,
 )
-from tests.voice.conftest import CALLER
+from tests.voice.conftest import CALLER, queue_record
 from tests.voice.test_calls import bot_texts, transcript
 
 TURN_PAD_SECS = 25  # each turn's WAV ends in silence long enough for the bot's answer (baresip hangs up at EOF)
@@ -196,11 +196,7 @@ async def test_a_queue_with_transfer_to_refers_sip_callers_to_that_pbx(voice_ser
         await bot_quiet(session)
         await caller.press("0")  # a person, please: the general queue
         await caller.wait_event("TRANSFER", timeout=40)  # the REFER reached the caller's phone
-        deadline = time.monotonic() + 30
-        while not any(r["id"] == session.call_id for r in voice_server.call(bridge.acd.store.records("call"))):
-            assert time.monotonic() < deadline, "the transferred call never left the queue"
-            await asyncio.sleep(0.2)
-        record = next(r for r in voice_server.call(bridge.acd.store.records("call")) if r["id"] == session.call_id)
+        record = await queue_record(voice_server, session.call_id)  # the transferred call left the queue
         assert record["state"] == "transferred" and record["queue"] == "general"
         # after a blind transfer either side may end the first leg: we hang up, or the phone does first
         assert transcript(voice_server, session.call_id)["ended_reason"] in ("transferred", "caller hung up")
