@@ -111,8 +111,10 @@ async def test_order_status_by_speech_while_bad_invites_are_refused(voice_server
     compact = "".join(ch for ch in heard if ch.isalnum())  # "north wind" or "northwind", "u.p.s." or "ups"
     assert "supply" in compact, heard  # the greeting ("Northwind Supply"; tiny.en may hear "north 1")
     assert "ordernumber" in compact, heard  # asked for the number
-    assert "ups" in compact or "shipped" in compact, heard  # the order's status
-    assert "four seven two nine one eight" in bot_texts(voice_server.tracker(session.call_id))
+    # the order's status reached the caller; tiny.en may write "shipped with UPS" as "1hip with updesk"
+    assert any(word in compact for word in ("ups", "shipped", "arrive")), heard
+    said = bot_texts(voice_server.tracker(session.call_id))
+    assert "four seven two nine one eight" in said and "shipped" in said, said
     assert transcript(voice_server, session.call_id)["ended_reason"] == "caller hung up"
 
 
