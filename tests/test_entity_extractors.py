@@ -186,6 +186,23 @@ def test_crf_tags_groups():
     ]
 
 
+def test_crf_tags_a_word_annotated_under_one_intent_only_under_that_intent():
+    """Like retail-demo: "don't" is a negation when unsubscribing, and plain text everywhere else."""
+    examples = [
+        example("i don't want to subscribe", ("don't", "negation", {}), intent="product_updates"),
+        example("I do not subscribe", ("do not", "negation", {}), intent="product_updates"),
+        example("subscribe to updates", intent="product_updates"),
+        *(example(text, intent="return") for text in ("I don't want my shoes anymore", "i want to return these")),
+        *(example(text, intent="deny") for text in ("I don't think so", "don't like that", "no, don't do that")),
+        example("I don't feel very well", intent="mood_unhappy"),
+    ]
+    extractor = CRFEntityExtractor()
+    extractor.train(examples, {}, [], [])
+    text = "uh I don't want to subscribe anymore"
+    assert [(e.value, e.entity) for e in extractor.extract(text, "product_updates")] == [("don't", "negation")]
+    assert extractor.extract("well I don't want these shoes", "return") == []
+
+
 def test_crf_without_annotations_extracts_nothing(tmp_path):
     extractor = CRFEntityExtractor()
     extractor.train([example("hello there", intent="greet")], {}, [], [])

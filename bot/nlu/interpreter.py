@@ -87,10 +87,11 @@ class NLUInterpreter:
             scores, selection = self.selector.split(scores)
         ranking = [{"name": name, "confidence": round(float(p), 6)} for name, p in scores]
         intent = dict(ranking[0]) if ranking else {"name": None, "confidence": 0.0}
+        entities = self.extract_entities(text, intent["name"])
         if self._is_fallback(ranking):
             intent = {"name": FALLBACK_INTENT, "confidence": self.fallback_threshold}
             ranking = [intent, *ranking]
-        result = {"text": text, "intent": intent, "entities": [e.to_dict() for e in self.extract_entities(text)],
+        result = {"text": text, "intent": intent, "entities": [e.to_dict() for e in entities],
                   "intent_ranking": ranking[:RANKING_LENGTH]}
         if selection is not None:
             result["response_selector"] = selection
@@ -106,9 +107,11 @@ class NLUInterpreter:
         second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
         return top < self.fallback_threshold or top - second < self.ambiguity_threshold
 
-    def extract_entities(self, text: str) -> list[Entity]:
-        found = [extractor.extract(text) for extractor in (self.crf, self.regex, self.builtin, self.person)
-                 if extractor]
+    def extract_entities(self, text: str, intent: str | None = None) -> list[Entity]:
+        """Every extractor's entities, merged; the trained tagger also reads the most likely intent
+        (as DIET tags entities with the same network that classifies the intent)."""
+        found = [self.crf.extract(text, intent)] if self.crf else []
+        found += [extractor.extract(text) for extractor in (self.regex, self.builtin, self.person) if extractor]
         return self.synonyms.process(merge_entities(*found))
 
     # --- persistence ---------------------------------------------------------------

@@ -4,6 +4,12 @@ Like Rasa's CRFEntityExtractor, one CRF tags entities with BILOU labels and, whe
 the training data has roles or groups, separate CRFs tag those per token, using the
 entity tags as extra features. Separate taggers keep the label space small, so a
 few hundred examples suffice; compound "B-city#from" labels would need many more.
+
+Each token also sees the message's intent, alone and joined with the word (the gold
+intent in training, the classifier's top intent when parsing). Rasa's DIET tags
+entities with the network that classifies the intent, so a bot may annotate a word
+only under one intent ("i [don't](negation) want to subscribe" among unannotated
+"don't"s elsewhere) and rely on that; the joined feature lets the tagger learn it.
 """
 from __future__ import annotations
 
@@ -84,13 +90,17 @@ def _span_flags(text: str, tokens: list[Token], patterns: Sequence[NamedPattern]
 _NEIGHBOUR_KEYS = {1: ("low", "shape", "title", "digit"), 2: ("low", "shape")}
 
 
-def _sentence_features(text: str, tokens: list[Token], patterns: Sequence[NamedPattern]) -> list[Features]:
-    """Own features, selected features of tokens within two positions, match flags."""
+def _sentence_features(text: str, tokens: list[Token], patterns: Sequence[NamedPattern],
+                       intent: str | None = None) -> list[Features]:
+    """Own features, selected features of tokens within two positions, match flags, the intent."""
     own = [_word_features(token.text) for token in tokens]
     flags = _span_flags(text, tokens, patterns)
     sequence = []
     for i in range(len(tokens)):
         features: Features = {"bias": 1.0, **own[i], **{flag: 1.0 for flag in flags[i]}}
+        if intent:
+            features["intent"] = intent
+            features["intent|low"] = f"{intent}|{own[i]['low']}"
         for offset in (-2, -1, 1, 2):
             j = i + offset
             if not 0 <= j < len(tokens):
@@ -208,7 +218,7 @@ class CRFEntityExtractor:
             tokens = tokenize(example.text)
             if not tokens:
                 continue
-            xseqs.append(_sentence_features(example.text, tokens, self.patterns))
+            xseqs.append(_sentence_features(example.text, tokens, self.patterns, _base_intent(example.intent)))
             for name, sequence in _training_labels(tokens, example.entities).items():
                 labels[name].append(sequence)
         self._models = {}
@@ -220,11 +230,12 @@ class CRFEntityExtractor:
                     self._models[attribute] = _train_model(attribute_xseqs, labels[attribute], self._params())
         self._taggers = {name: _open_tagger(model) for name, model in self._models.items()}
 
-    def extract(self, text: str) -> list[Entity]:
+    def extract(self, text: str, intent: str | None = None) -> list[Entity]:
+        """Entities in ``text``; ``intent``, the message's predicted intent, is a feature as in training."""
         tokens = tokenize(text)
         if _ENTITY not in self._taggers or not tokens:
             return []
-        features = _sentence_features(text, tokens, self.patterns)
+        features = _sentence_features(text, tokens, self.patterns, _base_intent(intent))
         tagger = self._taggers[_ENTITY]
         labels = tagger.tag(features)
         confidences = [tagger.marginal(label, i) for i, label in enumerate(labels)]
@@ -274,6 +285,11 @@ class CRFEntityExtractor:
         extractor._models = {name: _model_path(model_dir, name).read_bytes() for name in config["taggers"]}
         extractor._taggers = {name: _open_tagger(model) for name, model in extractor._models.items()}
         return extractor
+
+
+def _base_intent(intent: str | None) -> str | None:
+    """A retrieval intent ("faq/opening_hours") as its base ("faq"): the classifier predicts the base."""
+    return intent.partition("/")[0] if intent else None
 
 
 def _has_labels(sequences: list[list[str]]) -> bool:
