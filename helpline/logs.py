@@ -46,8 +46,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(scrub(entry), default=str)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a line is written, not what it was at set-up.
+
+    A program that runs ``helpline`` in process while it has replaced stderr (a test runner
+    capturing output, a tool redirecting it) would otherwise leave the handler on a stream it
+    later closes, and every line from a background thread would fail to write.
+    """
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

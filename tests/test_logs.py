@@ -1,9 +1,11 @@
 """Structured logs are JSON lines and never carry card numbers or secrets."""
+import io
 import json
 import logging
+import sys
 
 from bot import observe
-from helpline.logs import JsonFormatter, scrub
+from helpline.logs import JsonFormatter, StderrHandler, scrub
 from tests.log_capture import json_logs
 
 
@@ -16,6 +18,18 @@ def test_log_records_are_json_with_extra_fields_and_masked_secrets():
     assert line["slots"] == {"pin": "[redacted]", "order_number": "472918"}
     content = json.dumps({k: v for k, v in line.items() if k != "ts"})  # the clock's digits are not content
     assert "2468" not in content and "4111" not in content
+
+
+def test_the_log_handler_writes_to_stderr_as_it_is_now(monkeypatch):
+    """A stream swapped in while logging was configured, then closed, is never written to."""
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    handler = StderrHandler()
+    handler.setFormatter(JsonFormatter())
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    handler.emit(logging.LogRecord("bot", logging.INFO, __file__, 1, "still heard", None, None))
+    assert json.loads(second.getvalue())["event"] == "still heard"
 
 
 def test_scrub_leaves_ordinary_values_alone():
