@@ -107,7 +107,7 @@ class NLUInterpreter:
         second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
         return top < self.fallback_threshold or top - second < self.ambiguity_threshold
 
-    def extract_entities(self, text: str, intent: str | None = None) -> list[Entity]:
+    def extract_entities(self, text: str, intent: str | None) -> list[Entity]:
         """Every extractor's entities, merged; the trained tagger also reads the most likely intent
         (as DIET tags entities with the same network that classifies the intent)."""
         found = [self.crf.extract(text, intent)] if self.crf else []

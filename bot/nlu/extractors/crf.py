@@ -31,6 +31,7 @@ from bot.nlu.extractors.regex_lookup import (
     patterns_to_json,
 )
 from bot.nlu.normalizer import find_number_spans
+from bot.training_data.retrieval import base_intent
 
 _TOKEN_RE = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 _OUTSIDE = "O"
@@ -95,6 +96,7 @@ def _sentence_features(text: str, tokens: list[Token], patterns: Sequence[NamedP
     """Own features, selected features of tokens within two positions, match flags, the intent."""
     own = [_word_features(token.text) for token in tokens]
     flags = _span_flags(text, tokens, patterns)
+    intent = base_intent(intent) if intent else None  # the classifier predicts a retrieval intent's base
     sequence = []
     for i in range(len(tokens)):
         features: Features = {"bias": 1.0, **own[i], **{flag: 1.0 for flag in flags[i]}}
@@ -218,7 +220,7 @@ class CRFEntityExtractor:
             tokens = tokenize(example.text)
             if not tokens:
                 continue
-            xseqs.append(_sentence_features(example.text, tokens, self.patterns, _base_intent(example.intent)))
+            xseqs.append(_sentence_features(example.text, tokens, self.patterns, example.intent))
             for name, sequence in _training_labels(tokens, example.entities).items():
                 labels[name].append(sequence)
         self._models = {}
@@ -235,7 +237,7 @@ class CRFEntityExtractor:
         tokens = tokenize(text)
         if _ENTITY not in self._taggers or not tokens:
             return []
-        features = _sentence_features(text, tokens, self.patterns, _base_intent(intent))
+        features = _sentence_features(text, tokens, self.patterns, intent)
         tagger = self._taggers[_ENTITY]
         labels = tagger.tag(features)
         confidences = [tagger.marginal(label, i) for i, label in enumerate(labels)]
@@ -285,11 +287,6 @@ class CRFEntityExtractor:
         extractor._models = {name: _model_path(model_dir, name).read_bytes() for name in config["taggers"]}
         extractor._taggers = {name: _open_tagger(model) for name, model in extractor._models.items()}
         return extractor
-
-
-def _base_intent(intent: str | None) -> str | None:
-    """A retrieval intent ("faq/opening_hours") as its base ("faq"): the classifier predicts the base."""
-    return intent.partition("/")[0] if intent else None
 
 
 def _has_labels(sequences: list[list[str]]) -> bool:
