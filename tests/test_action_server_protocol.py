@@ -4,13 +4,6 @@ rasa-sdk's own action server (the one Rasa deployments run) serves the demo's
 actions in a separate process; Helpline calls it over HTTP with the same JSON
 Rasa posts to ``action_endpoint``, and the conversation behaves as in process.
 """
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
 from bot.core.actions.custom import ActionFailed, HttpActionRunner
@@ -18,34 +11,14 @@ from bot.core.handoff_port import RecordingHandoffPort
 from bot.core.processor import MessageProcessor, UserMessage
 from bot.core.tracker_store import InMemoryTrackerStore
 from bot.model_archive import load
+from tests.action_server import rasa_sdk_server
 from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.scale_support import free_port
 
 
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "HELPLINE_DATA_DIR": str(tmp_path_factory.mktemp("crm"))}
-    server = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "bot.demo.actions", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("rasa-sdk action server did not start")
-    yield f"http://127.0.0.1:{port}/webhook"
-    server.terminate()
-    server.wait(timeout=20)
+    yield from rasa_sdk_server("bot.demo.actions", ROOT, {"HELPLINE_DATA_DIR": str(tmp_path_factory.mktemp("crm"))})
 
 
 async def test_demo_actions_run_on_the_rasa_sdk_action_server(action_server, demo_archive):

@@ -10,28 +10,23 @@ import json
 import time
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.security import lockout
-from helpline.app import AGENT_BRIDGE, build_app
-from tests.auth_support import API_HEADERS, sign_in, use_api_token
-from tests.conftest import ROOT
+from helpline.app import AGENT_BRIDGE
+from tests.auth_support import API_HEADERS, sign_in
+from tests.app_support import demo_app_client
 from tests.handoff_support import RecordedCallerLeg
 from tests.test_handoff_flow import CALLER, login, next_event
 
 
 @pytest.fixture
 async def client(demo_archive, tmp_path, monkeypatch):
-    monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
-    use_api_token(monkeypatch)
-    async with TestClient(TestServer(build_app(ROOT, demo_archive))) as test_client:
-        test_client.audit_log = tmp_path / "data" / "audit.log"
+    async with demo_app_client(demo_archive, tmp_path, monkeypatch) as test_client:
         yield test_client
 
 
 def entries(client) -> list[dict]:
-    return [json.loads(line) for line in client.audit_log.read_text().splitlines()]
+    return [json.loads(line) for line in (client.data_dir / "audit.log").read_text().splitlines()]
 
 
 def the_entry(client, action: str, **details) -> dict:
@@ -99,5 +94,6 @@ async def test_each_audited_act_leaves_a_line(client):
     assert locked["from"] == "call-77" and locked["failures"] == guard.policy.max_failures
 
     # Lines are private to the server's user and hold no password.
-    assert client.audit_log.stat().st_mode & 0o077 == 0
-    assert "guess" not in client.audit_log.read_text() and "northwind" not in client.audit_log.read_text()
+    audit_log = client.data_dir / "audit.log"
+    assert audit_log.stat().st_mode & 0o077 == 0
+    assert "guess" not in audit_log.read_text() and "northwind" not in audit_log.read_text()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.rest import PROCESSOR_KEY
 from bot.core.actions.slot_extraction import extract_slots
@@ -17,9 +16,8 @@ from bot.core.events import UserUttered
 from bot.core.tracker import DialogueStateTracker
 from bot.training_data.domain_reader import load_domain
 from bot.validation import validate_directory
-from helpline.app import build_app
-from tests.auth_support import API_HEADERS, sign_in, use_api_token
-from tests.conftest import ROOT
+from tests.auth_support import API_HEADERS, sign_in
+from tests.app_support import demo_app_client
 
 MARIA, FATIMA, VIP = "+15551230001", "+15551230009", "+15551230002"
 BALANCE = "balance is"
@@ -28,11 +26,7 @@ BALANCE = "balance is"
 @pytest.fixture
 async def client(demo_archive, tmp_path, monkeypatch):
     """No default credentials: each request says who sends it."""
-    monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
-    use_api_token(monkeypatch)
-    async with TestClient(TestServer(build_app(ROOT, demo_archive))) as test_client:
-        test_client.data_dir = tmp_path / "data"
+    async with demo_app_client(demo_archive, tmp_path, monkeypatch) as test_client:
         yield test_client
 
 

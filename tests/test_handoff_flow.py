@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import jsonschema
 import pytest
 from aiohttp import WSMsgType
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
 from bot.channels.rest import PROCESSOR_KEY
 from bot.core.escalation import EscalationPolicy
@@ -24,8 +24,9 @@ from handoff.config import HandoffConfigError, load_handoff_settings
 from handoff.desk import DeskHub
 from handoff.model import CONNECTED, WAITING, QueuedCall, QueueConfig
 from handoff.store.sqlite_store import SqliteStore
-from helpline.app import AGENT_BRIDGE, build_app
-from tests.auth_support import API_HEADERS, sign_in, use_api_token
+from helpline.app import AGENT_BRIDGE
+from tests.auth_support import API_HEADERS, sign_in
+from tests.app_support import demo_app_client
 from tests.conftest import ROOT
 from tests.handoff_support import RecordedCallerLeg, receive_audio, speech_pcm16, stream_speech
 
@@ -35,10 +36,7 @@ CALLER = {"caller_number": "+15551230001"}
 
 @pytest.fixture
 async def client(demo_archive, tmp_path, monkeypatch):
-    monkeypatch.setenv("HELPLINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("HELPLINE_MODELS_DIR", str(demo_archive.parent))
-    use_api_token(monkeypatch)
-    async with TestClient(TestServer(build_app(ROOT, demo_archive))) as test_client:
+    async with demo_app_client(demo_archive, tmp_path, monkeypatch) as test_client:
         yield test_client
 
 

@@ -6,8 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,9 +18,9 @@ from bot.testing.story_test import StoryTester, load_test_stories
 from bot.training_data.project import load_project
 from bot.validation import validate_project
 from helpline.app import build_app
+from tests.action_server import rasa_sdk_server
 from tests.auth_support import use_api_token
 from tests.conftest import ROOT
-from tests.test_action_server_protocol import free_port
 
 FAQ_BOT = ROOT / "tests" / "bots" / "faq_bot"
 ANSWERS = {
@@ -103,22 +101,7 @@ def _tester(archive: Path, packages: list[str], action_server: str | None = None
 @pytest.fixture(scope="module")
 def faq_action_server():
     """rasa-sdk's own action server with the bot's actions, started from the bot's folder as Rasa users do."""
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "faq_bot_actions", "--port", str(port)],
-                              cwd=FAQ_BOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("rasa-sdk action server did not start")
-    yield f"http://127.0.0.1:{port}/webhook"
-    server.terminate()
-    server.wait(timeout=20)
+    yield from rasa_sdk_server("faq_bot_actions", FAQ_BOT, startup_s=120)
 
 
 def test_custom_actions_run_on_the_action_server_when_testing(faq_archive, faq_action_server):
