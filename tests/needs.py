@@ -66,6 +66,22 @@ def redis(url: str = "redis://127.0.0.1:6379/15") -> str:
     return service("Redis", url)
 
 
+POSTGRES_DSN = os.environ.get("HELPLINE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def postgres(dsn: str = POSTGRES_DSN) -> str:
+    """``dsn`` if PostgreSQL takes a connection there, else skip (or fail) naming the server and the error."""
+    import psycopg
+
+    try:
+        psycopg.connect(dsn, connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        problem = str(error).strip().splitlines()[0]
+        unavailable(f"PostgreSQL at {address(dsn)} ({problem}; start it or set HELPLINE_TEST_POSTGRES_DSN)",
+                    SERVICES_FLAG)
+    return dsn
+
+
 def chromium() -> str:
     """Debian's Chromium, which the browser tests drive through Playwright (no browser download)."""
     path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

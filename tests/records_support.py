@@ -5,7 +5,6 @@ an unreachable server skips them naming its address (fails under HELPLINE_REQUIR
 """
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -15,17 +14,8 @@ import pytest
 from handoff.records.postgres_store import PostgresCallRecordStore
 from handoff.records.sqlite_store import SqliteCallRecordStore
 from tests import needs
+from tests.needs import POSTGRES_DSN
 
-POSTGRES_DSN = os.environ.get("HELPLINE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def postgres_reachable() -> None:
-    try:
-        psycopg.connect(POSTGRES_DSN, connect_timeout=3).close()
-    except psycopg.OperationalError as error:
-        problem = str(error).strip().splitlines()[0]
-        needs.unavailable(f"PostgreSQL at {needs.address(POSTGRES_DSN)} ({problem}; start it or set "
-                          "HELPLINE_TEST_POSTGRES_DSN)", needs.SERVICES_FLAG)
 
 
 class RecordsBackend:
@@ -55,7 +45,7 @@ class RecordsBackend:
 @pytest.fixture(params=["sqlite", "postgres"])
 def records_backend(request, tmp_path):
     if request.param == "postgres":
-        postgres_reachable()
+        needs.postgres()
     backend = RecordsBackend(request.param, tmp_path)
     yield backend
     backend.drop()

@@ -15,7 +15,9 @@ from handoff.records.base import CallFilter
 from handoff.records.model import ABANDONED, CONTAINED, HANDED_OFF, CallRecord, Review, Turn
 from handoff.records.postgres_store import PostgresCallRecordStore
 from handoff.records.sqlite_store import SqliteCallRecordStore
-from tests.records_support import POSTGRES_DSN, RecordsBackend, postgres_reachable
+from tests import needs
+from tests.needs import POSTGRES_DSN
+from tests.records_support import RecordsBackend
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -216,7 +218,7 @@ async def test_agent_days_sum_what_agents_handled_per_utc_day(records):
 
 async def test_postgres_records_reconnect_when_the_server_drops_the_connection(tmp_path):
     """A PostgreSQL restart cuts the store's connection mid-call: the next turn is written on a new one."""
-    postgres_reachable()
+    needs.postgres()
     backend = RecordsBackend("postgres", tmp_path)
     store = backend.open()
     try:

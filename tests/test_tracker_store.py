@@ -6,7 +6,6 @@ server skips them with its address, or fails them under HELPLINE_REQUIRE_SERVICE
 (``.ci/run``: there a silently skipped store would be an untested one).
 """
 import asyncio
-import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -22,8 +21,8 @@ from bot.core.tracker_store import (
     create_tracker_store,
 )
 from tests import needs
+from tests.needs import POSTGRES_DSN
 
-POSTGRES_DSN = os.environ.get("HELPLINE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET_PIN = "4729"
 
 
@@ -103,14 +102,6 @@ class PostgresBackend(Backend):
                                (raw, sender_id, seq))
 
 
-def postgres_reachable() -> None:
-    """Skip (or fail under HELPLINE_REQUIRE_SERVICES=1) naming the server and what went wrong."""
-    try:
-        psycopg.connect(POSTGRES_DSN, connect_timeout=3).close()
-    except psycopg.OperationalError as error:
-        problem = str(error).strip().splitlines()[0]
-        needs.unavailable(f"PostgreSQL at {needs.address(POSTGRES_DSN)} ({problem}; start it or set "
-                          "HELPLINE_TEST_POSTGRES_DSN)", needs.SERVICES_FLAG)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -120,7 +111,7 @@ def backend(request, tmp_path):
     elif request.param == "sqlite":
         yield SQLiteBackend(tmp_path / "trackers.sqlite3")
     else:
-        postgres_reachable()
+        needs.postgres()
         table = f"test_tracker_events_{uuid.uuid4().hex[:12]}"
         yield PostgresBackend(table)
         with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
@@ -252,7 +243,7 @@ def test_postgres_table_name_must_be_plain():
 async def test_postgres_store_reconnects_when_the_server_drops_its_connection(tmp_path):
     """A PostgreSQL restart (or a proxy) cuts the store's connection between two turns: the next turn's
     read and write go through on a new connection instead of failing the call."""
-    postgres_reachable()
+    needs.postgres()
     backend = PostgresBackend(f"test_tracker_events_{uuid.uuid4().hex[:12]}")
     store = backend.open()
     try:
