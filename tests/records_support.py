@@ -17,7 +17,6 @@ from tests import needs
 from tests.needs import POSTGRES_DSN
 
 
-
 class RecordsBackend:
     """Opens stores on one database so a test can open a second store (another process's view) or reopen."""
 

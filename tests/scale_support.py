@@ -18,8 +18,9 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from tests.needs import POSTGRES_DSN
+
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_ADMIN = os.environ.get("HELPLINE_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 VOICE_LIMITS = {"max_calls": 200, "max_connections_per_address": 200}
 
 
@@ -84,14 +85,14 @@ class PrivateDatabase:
         import psycopg
 
         self.name = f"helpline_scale_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
             connection.execute(f"CREATE DATABASE {self.name}")
-        self.dsn = POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + self.name
+        self.dsn = POSTGRES_DSN.rsplit("/", 1)[0] + "/" + self.name
 
     def drop(self) -> None:
         import psycopg
 
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 

@@ -102,8 +102,6 @@ class PostgresBackend(Backend):
                                (raw, sender_id, seq))
 
 
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def backend(request, tmp_path):
     if request.param == "memory":

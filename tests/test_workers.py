@@ -17,7 +17,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests import needs
-from tests.scale_support import POSTGRES_ADMIN, PrivateDatabase, PrivateRedis, ServerProcess, linked_project
+from tests.needs import POSTGRES_DSN
+from tests.scale_support import PrivateDatabase, PrivateRedis, ServerProcess, linked_project
 from tests.voice.conftest import CALLER, caller_voice
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.slow
 def cluster(demo_archive, tmp_path_factory):
     if not shutil.which("redis-server"):
         needs.unavailable("redis-server (Debian's redis-server package)", needs.SERVICES_FLAG)
-    needs.service("PostgreSQL", POSTGRES_ADMIN)
+    needs.postgres()
     tmp = tmp_path_factory.mktemp("workers")
     redis = PrivateRedis(tmp / "redis")
     database = PrivateDatabase()
@@ -210,7 +211,7 @@ def drop_every_connection(database: str, refuse_for: float) -> None:
     databases on it belong to other tests.)"""
     import psycopg
 
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as admin:
         admin.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS false")
         try:
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
